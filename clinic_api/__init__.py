@@ -1,0 +1,1 @@
+"""Tidepool Clinics API 1.0 served from Python."""

@@ -1,0 +1,71 @@
+"""The application factory: connexion FlaskApp on clinic.v1.yaml with our pipeline."""
+from __future__ import annotations
+
+import functools
+import logging
+
+import connexion
+from connexion.jsonifier import Jsonifier
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+
+from clinic_api import errors, services as services_mod, spec, validation, wire
+from clinic_api.auth.middleware import Authorize, Gate
+from clinic_api.resolver import ClinicResolver
+from clinic_api.settings import Settings
+from clinic_api.store import indexes
+
+log = logging.getLogger("clinic_api")
+
+
+class WireJsonifier(Jsonifier):
+    """Response bodies as the reference writes them (see wire.dumps)."""
+
+    def __init__(self):
+        super().__init__()
+
+    def dumps(self, data, **kwargs):
+        return wire.dumps(data).decode()
+
+
+def create_app(settings: Settings | None = None, services=None) -> connexion.FlaskApp:
+    settings = settings or Settings.from_env()
+    services = services or services_mod.build(settings)
+    indexes.create_all(services.store.db)
+    # Security is ours (Gate + Authorize), so connexion's SecurityMiddleware and the Swagger UI
+    # are left out of the stack.
+    middlewares = [
+        ServerErrorMiddleware,
+        ExceptionMiddleware,
+        functools.partial(Gate, services=services),
+        RoutingMiddleware,
+        functools.partial(Authorize, services=services),
+        RequestValidationMiddleware,
+        ResponseValidationMiddleware,
+        LifespanMiddleware,
+        ContextMiddleware,
+    ]
+    app = connexion.FlaskApp(__name__, middlewares=middlewares, specification_dir=str(spec.SPEC_PATH.parent))
+    app.add_api(
+        spec.SPEC_PATH.name,
+        resolver=ClinicResolver(),
+        strict_validation=False,
+        validate_responses=settings.validate_responses,
+        validator_map=validation.VALIDATOR_MAP,
+        jsonifier=WireJsonifier(),
+        swagger_ui_options=None,
+    )
+    for exc_class, handler in errors.HANDLERS:
+        app.add_error_handler(exc_class, handler)
+    app.app.config["JSON_SORT_KEYS"] = False
+    app.services = services
+    return app
+
+
+# connexion logs a line per request for operations that accept several media types.
+logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)

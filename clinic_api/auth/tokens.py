@@ -1,0 +1,118 @@
+"""Session-token verification backends.
+
+standalone: HS256 tokens signed with CLINIC_TOKEN_SECRET, minted by `clinic-api token`.
+tidepool:   the reference's way: shoreline `GET /token/{token}` with this service's own server
+            token (from `POST /serverlogin`); server tokens are cached for 5 minutes in an LRU of
+            10,000 entries, user tokens are checked every time, failures are never cached.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+
+import httpx
+import jwt
+
+from clinic_api.auth.principal import Principal
+
+log = logging.getLogger("clinic_api.auth")
+ALGORITHM = "HS256"
+
+
+class TokenInvalid(Exception):
+    pass
+
+
+def mint(secret: str, user_id: str, *, server: bool = False, email: str = "", name: str = "",
+         ttl_seconds: int | None = None, identity_provider: str = "") -> str:
+    now = int(time.time())
+    claims = {"sub": user_id, "srv": bool(server), "iat": now}
+    if email:
+        claims["email"] = email
+    if name:
+        claims["name"] = name
+    if identity_provider:
+        claims["idp"] = identity_provider
+    if ttl_seconds:
+        claims["exp"] = now + ttl_seconds
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+class StandaloneTokens:
+    def __init__(self, secret: str):
+        self.secret = secret
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM], options={"require": ["sub"]})
+        except jwt.PyJWTError as exc:
+            raise TokenInvalid(str(exc)) from exc
+        user_id = claims.get("sub")
+        if not isinstance(user_id, str) or not user_id:
+            raise TokenInvalid("empty subject")
+        return Principal(user_id=user_id, is_server=bool(claims.get("srv")),
+                         email=str(claims.get("email") or ""), name=str(claims.get("name") or ""),
+                         identity_provider=str(claims.get("idp") or ""))
+
+
+class _LRU:
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.items: collections.OrderedDict[str, tuple[float, Principal]] = collections.OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, now: float) -> Principal | None:
+        with self.lock:
+            entry = self.items.get(key)
+            if entry is None:
+                return None
+            expires, principal = entry
+            if now >= expires:
+                del self.items[key]
+                return None
+            self.items.move_to_end(key)
+            return principal
+
+    def put(self, key: str, principal: Principal, expires: float) -> None:
+        with self.lock:
+            self.items[key] = (expires, principal)
+            self.items.move_to_end(key)
+            while len(self.items) > self.capacity:
+                self.items.popitem(last=False)
+
+
+class ShorelineTokens:
+    CACHE_SECONDS = 300
+    CACHE_CAPACITY = 10_000
+
+    def __init__(self, server_session, clock=time.monotonic):
+        self.server = server_session  # integrations.tidepool.ServerSession
+        self.cache = _LRU(self.CACHE_CAPACITY)
+        self.clock = clock
+
+    def verify(self, token: str) -> Principal:
+        now = self.clock()
+        cached = self.cache.get(token, now)
+        if cached is not None:
+            return cached
+        try:
+            resp = self.server.get(f"/token/{token}", base="shoreline")
+        except httpx.HTTPError as exc:
+            log.warning("token check failed: %s", type(exc).__name__)
+            raise TokenInvalid("auth service unreachable") from exc
+        if resp.status_code != 200:
+            raise TokenInvalid(f"auth service answered {resp.status_code}")
+        try:
+            body = {k.lower(): v for k, v in resp.json().items()}
+        except (ValueError, AttributeError) as exc:
+            raise TokenInvalid("unparsable token check answer") from exc
+        user_id = body.get("userid") or ""
+        if not isinstance(user_id, str) or not user_id:
+            raise TokenInvalid("empty user id")
+        principal = Principal(user_id=user_id, is_server=bool(body.get("isserver")),
+                              identity_provider=str(body.get("identityprovider") or ""))
+        if principal.is_server:
+            self.cache.put(token, principal, now + self.CACHE_SECONDS)
+        return principal

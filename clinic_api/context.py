@@ -1,0 +1,25 @@
+"""What a handler may know about its request: the caller and the services. Nothing from Flask."""
+from __future__ import annotations
+
+from connexion import context as _cx
+
+from clinic_api.auth.principal import Principal
+
+EXTENSION = "clinic"
+
+
+def _ext() -> dict:
+    return _cx.scope["extensions"][EXTENSION]
+
+
+def principal() -> Principal:
+    return _ext()["principal"]
+
+
+def services():
+    """The app's Services (store, settings, integrations)."""
+    return _ext()["services"]
+
+
+def db():
+    return services().store.db

@@ -1,0 +1,1 @@
+"""One module per resource family; one function per operationId (CamelCase -> snake_case)."""

@@ -1,0 +1,103 @@
+"""Users and profiles.
+
+standalone: users are those whose tokens carried an email (`clinic-api token --email`); they are
+kept in the `users` collection (ours, not the reference's), so an invite sent to an email reaches
+the account that later signs in with it. Profiles hold the name a token carried.
+tidepool: shoreline `GET /user/{id}` and seagull `GET /{id}/profile` with the server token.
+"""
+from __future__ import annotations
+
+import threading
+
+import httpx
+from pymongo import IndexModel
+
+from clinic_api.errors import InternalError, NotFound
+from clinic_api.store import indexes
+
+COLLECTION = "users"
+indexes.register(COLLECTION, [IndexModel([("emails", 1)], name="UserEmails")])
+
+
+class StandaloneUsers:
+    def __init__(self, store):
+        self.store = store
+        self._seen: set[tuple] = set()
+        self._lock = threading.Lock()
+
+    def remember(self, principal) -> None:
+        """Record a user the first time a token shows their email or name."""
+        if principal is None or principal.is_server or not (principal.email or principal.name):
+            return
+        key = (principal.user_id, principal.email.lower(), principal.name)
+        with self._lock:
+            if key in self._seen:
+                return
+            self._seen.add(key)
+        fields = {}
+        if principal.email:
+            fields["username"] = principal.email.lower()
+            fields["emails"] = [principal.email.lower()]
+        if principal.name:
+            fields["profile.fullName"] = principal.name
+        self.store.db[COLLECTION].update_one({"_id": principal.user_id}, {"$set": fields}, upsert=True)
+
+    def get_user(self, user_id: str) -> dict:
+        """{userid, username, emails}; a user never seen has no email."""
+        doc = self.store.db[COLLECTION].find_one({"_id": user_id}) or {}
+        return {"userid": user_id, "username": doc.get("username", ""), "emails": list(doc.get("emails") or [])}
+
+    def get_profile(self, user_id: str) -> dict:
+        doc = self.store.db[COLLECTION].find_one({"_id": user_id}) or {}
+        return dict(doc.get("profile") or {})
+
+    def find_by_email(self, email: str) -> dict | None:
+        doc = self.store.db[COLLECTION].find_one({"emails": email.lower()})
+        if doc is None:
+            return None
+        return {"userid": doc["_id"], "username": doc.get("username", ""), "emails": list(doc.get("emails") or [])}
+
+
+class TidepoolUsers:
+    def __init__(self, session):
+        self.session = session
+
+    def remember(self, principal) -> None:
+        return None
+
+    def get_user(self, user_id: str) -> dict:
+        try:
+            resp = self.session.get(f"/user/{user_id}", base="shoreline")
+        except httpx.HTTPError as exc:
+            raise InternalError("unable to reach the user service") from exc
+        if resp.status_code == 404:
+            raise NotFound("not found")
+        if resp.status_code != 200:
+            raise InternalError(f"user service answered {resp.status_code}")
+        body = resp.json()
+        return {"userid": body.get("userid", user_id), "username": body.get("username", ""),
+                "emails": list(body.get("emails") or [])}
+
+    def get_profile(self, user_id: str) -> dict:
+        try:
+            resp = self.session.get(f"/{user_id}/profile", base="seagull")
+        except httpx.HTTPError as exc:
+            raise InternalError("unable to reach the profile service") from exc
+        if resp.status_code == 404:
+            return {}
+        if resp.status_code != 200:
+            raise InternalError(f"profile service answered {resp.status_code}")
+        return resp.json() or {}
+
+    def find_by_email(self, email: str) -> dict | None:
+        try:
+            resp = self.session.get(f"/user/{email}", base="shoreline")
+        except httpx.HTTPError as exc:
+            raise InternalError("unable to reach the user service") from exc
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise InternalError(f"user service answered {resp.status_code}")
+        body = resp.json()
+        return {"userid": body.get("userid", ""), "username": body.get("username", ""),
+                "emails": list(body.get("emails") or [])}

@@ -1,0 +1,119 @@
+"""Every setting, read once from the environment and validated at start."""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+DEFAULT_TOKEN_SECRET = "clinic-api-development-secret-change-me"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _bool(env, name: str, default: bool) -> bool:
+    """Go's strconv.ParseBool, as the reference reads its booleans: anything else is an error."""
+    if name not in env:
+        return default
+    value = env[name]
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name}: invalid boolean {value!r}")
+
+
+def _str(env, name: str, default: str = "") -> str:
+    # As the reference: a variable set to the empty string overrides the default.
+    return env[name] if name in env else default
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    port: int = 8080
+    database_name: str = "clinic"
+    mongodb_uri: str = ""
+    token_secret: str = DEFAULT_TOKEN_SECRET
+    integrations: str = "standalone"  # standalone | tidepool
+    effects: str = "inline"  # inline | external
+    validate_responses: bool = False
+    log_level: str = "info"
+    demo_patient_user_id: str = ""
+    shoreline_address: str = "http://shoreline:9107"
+    seagull_address: str = "http://seagull:9120"
+    auth_address: str = ""
+    server_token: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "Tidepool <noreply@tidepool.org>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+
+    @classmethod
+    def from_env(cls, env=None) -> "Settings":
+        env = os.environ if env is None else env
+        try:
+            port = int(_str(env, "PORT", "8080") or "8080")
+        except ValueError as exc:
+            raise SettingsError("PORT must be an integer") from exc
+        integrations = _str(env, "CLINIC_INTEGRATIONS", "standalone") or "standalone"
+        if integrations not in ("standalone", "tidepool"):
+            raise SettingsError("CLINIC_INTEGRATIONS must be standalone or tidepool")
+        effects = _str(env, "CLINIC_EFFECTS", "inline") or "inline"
+        if effects not in ("inline", "external"):
+            raise SettingsError("CLINIC_EFFECTS must be inline or external")
+        level = _str(env, "LOG_LEVEL", "info").lower() or "info"
+        if level not in ("debug", "info", "warn", "warning", "error", "dpanic", "panic", "fatal"):
+            raise SettingsError(f"LOG_LEVEL: unrecognized level {level!r}")
+        secret = _str(env, "CLINIC_TOKEN_SECRET", DEFAULT_TOKEN_SECRET)
+        if not secret:
+            raise SettingsError("CLINIC_TOKEN_SECRET must not be empty")
+        return cls(
+            port=port,
+            database_name=_str(env, "TIDEPOOL_CLINIC_DATABASE_NAME", "clinic"),
+            mongodb_uri=mongo_uri_from_env(env),
+            token_secret=secret,
+            integrations=integrations,
+            effects=effects,
+            validate_responses=_bool(env, "CLINIC_VALIDATE_RESPONSES", False),
+            log_level=level,
+            demo_patient_user_id=_str(env, "CLINIC_DEMO_PATIENT_USER_ID", ""),
+            shoreline_address=_str(env, "TIDEPOOL_SHORELINE_CLIENT_ADDRESS", "http://shoreline:9107"),
+            seagull_address=_str(env, "TIDEPOOL_SEAGULL_CLIENT_ADDRESS", "http://seagull:9120"),
+            auth_address=_str(env, "TIDEPOOL_AUTH_CLIENT_ADDRESS", ""),
+            server_token=_str(env, "TIDEPOOL_SERVER_TOKEN", ""),
+            smtp_host=_str(env, "SMTP_HOST", ""),
+            smtp_port=int(_str(env, "SMTP_PORT", "25") or "25"),
+            smtp_from=_str(env, "SMTP_FROM", "Tidepool <noreply@tidepool.org>"),
+            smtp_username=_str(env, "SMTP_USERNAME", ""),
+            smtp_password=_str(env, "SMTP_PASSWORD", ""),
+            smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
+        )
+
+    @property
+    def embedded_store(self) -> bool:
+        return not self.mongodb_uri
+
+
+def mongo_uri_from_env(env) -> str:
+    """MONGODB_URI, else the reference's TIDEPOOL_STORE_* variables (built exactly as it does),
+    else "" for the embedded in-memory store."""
+    if env.get("MONGODB_URI"):
+        return env["MONGODB_URI"]
+    if not any(name.startswith("TIDEPOOL_STORE_") for name in env):
+        return ""
+    scheme = env.get("TIDEPOOL_STORE_SCHEME") or "mongodb"
+    uri = scheme + "://"
+    user = env.get("TIDEPOOL_STORE_USERNAME", "")
+    if user:
+        password = env.get("TIDEPOOL_STORE_PASSWORD", "")
+        uri += user + (":" + password if password else "") + "@"
+    uri += (env.get("TIDEPOOL_STORE_ADDRESSES") or "localhost") + "/"
+    uri += "?ssl=true" if _bool(env, "TIDEPOOL_STORE_TLS", False) else "?ssl=false"
+    params = env.get("TIDEPOOL_STORE_OPT_PARAMS", "")
+    if params:
+        uri += "&" + params
+    return uri

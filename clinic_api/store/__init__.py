@@ -1,0 +1,1 @@
+"""PyMongo store: one module per collection, functions named by intent."""

@@ -1,0 +1,28 @@
+"""ObjectId <-> 24-hex conversions at the store boundary."""
+from __future__ import annotations
+
+from bson import ObjectId
+
+from clinic_api.errors import NotFound
+
+ZERO_ID = ObjectId("0" * 24)
+
+
+def is_hex_id(value) -> bool:
+    return isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
+def object_id(value: str, missing: str | None = None) -> ObjectId:
+    """The ObjectId of a 24-hex string. An invalid one becomes the all-zero id (which matches
+    nothing), unless `missing` names the NotFound to raise instead."""
+    if isinstance(value, ObjectId):
+        return value
+    if is_hex_id(value):
+        return ObjectId(value)
+    if missing is not None:
+        raise NotFound(missing)
+    return ZERO_ID
+
+
+def hex_id(value) -> str:
+    return str(value) if value is not None else ""

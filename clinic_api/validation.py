@@ -1,0 +1,241 @@
+"""Request validation from the spec, with the reference's meaning and messages.
+
+* `pattern` uses the `regex` package, translated to Go RE2 semantics: `[[:graph:]]`, `\\d`, `\\s`
+  and `\\w` are ASCII-only, `\\p{L}`/`\\p{N}` are Unicode, `$` does not match before a final newline.
+* `readOnly` properties are accepted in requests and never required there.
+* Messages are the first line of what the reference's validator (kin-openapi) says:
+  `parameter "<name>" in <where> has an error: <reason>` and `request body has an error: ...`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import urllib.parse
+
+import regex
+from jsonschema import Draft4Validator, ValidationError, validators
+from connexion.json_schema import Draft4RequestValidator
+from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+from connexion.validators import DefaultsJSONRequestBodyValidator  # noqa: F401 (re-export for tests)
+
+from clinic_api import errors, spec
+
+_TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+               "object": "an object", "array": "an array"}
+
+
+@functools.lru_cache(maxsize=256)
+def go_regex(pattern: str):
+    """Compile an RE2 pattern with Go's meaning using the `regex` package."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            ascii_class = {"d": "0-9", "s": "\\t\\n\\f\\r ", "w": "0-9A-Za-z_"}.get(nxt)
+            if ascii_class:
+                out.append(ascii_class if in_class else f"[{ascii_class}]")
+            else:
+                out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class and pattern.startswith("[:graph:]", i):
+            out.append("!-~")
+            i += len("[:graph:]")
+            continue
+        if in_class and pattern.startswith("[:print:]", i):
+            out.append(" -~")
+            i += len("[:print:]")
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+            out.append(ch)
+            if pattern[i + 1:i + 2] == "^":
+                out.append("^")
+                i += 1
+            if pattern[i + 1:i + 2] == "]":
+                out.append("\\]")
+                i += 1
+        elif ch == "]" and in_class:
+            in_class = False
+            out.append(ch)
+        elif ch == "$" and not in_class:
+            out.append("\\Z")
+        else:
+            out.append(ch)
+        i += 1
+    return regex.compile("".join(out), regex.V0)
+
+
+def _pattern(validator, pattern, instance, schema):
+    if isinstance(instance, str) and not go_regex(pattern).search(instance):
+        yield ValidationError(f'string doesn\'t match the regular expression "{pattern}"', validator="pattern",
+                              validator_value=pattern)
+
+
+def _required_not_readonly(validator, required, instance, schema):
+    if not isinstance(instance, dict):
+        return
+    props = schema.get("properties", {})
+    for name in required:
+        if name not in instance and not (props.get(name) or {}).get("readOnly"):
+            yield ValidationError(f'property "{name}" is missing', validator="required", validator_value=required)
+
+
+RequestValidator = validators.extend(Draft4RequestValidator, {"pattern": _pattern, "required": _required_not_readonly})
+
+
+def _with_defaults(cls):
+    validate_properties = cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(name, sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(cls, {"properties": set_defaults})
+
+
+DefaultingRequestValidator = _with_defaults(RequestValidator)
+FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+
+
+def _fmt_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def reason(error: ValidationError) -> str:
+    """kin-openapi's wording for one schema failure."""
+    v, val = error.validator, error.validator_value
+    if v in ("pattern", "required"):
+        return error.message
+    if v == "type":
+        kind = val[0] if isinstance(val, list) else val
+        return f"value must be {_TYPE_WORDS.get(kind, kind)}"
+    if v == "enum":
+        return "value is not one of the allowed values [" + " ".join(_fmt_value(x) for x in val) + "]"
+    if v == "minLength":
+        return f"minimum string length is {val}"
+    if v == "maxLength":
+        return f"maximum string length is {val}"
+    if v == "minimum":
+        return f"number must be at least {_fmt_value(val)}"
+    if v == "maximum":
+        return f"number must be at most {_fmt_value(val)}"
+    if v == "minItems":
+        return f"minimum number of items is {val}"
+    if v == "maxItems":
+        return f"maximum number of items is {val}"
+    if v == "uniqueItems":
+        return "duplicate items found"
+    if v == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f'property "{extra[0] if extra else ""}" is unsupported'
+    if v == "format":
+        return f'string doesn\'t match the format "{val}"'
+    if v in ("oneOf", "anyOf"):
+        return f'doesn\'t match any schema from "{v}"'
+    return error.message
+
+
+def _pointer(error: ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        parts.append(error.message.split('"')[1])
+    return "/" + "/".join(parts)
+
+
+def first_error(validator, instance) -> ValidationError | None:
+    errs = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), str(e.validator)))
+    return errs[0] if errs else None
+
+
+class KinParameterValidator(ParameterValidator):
+    """Path, query and header parameters, with the reference's messages. Unknown query
+    parameters are ignored (strict validation is off)."""
+
+    def validate_request(self, request):
+        raw_query = urllib.parse.parse_qs(request.scope.get("query_string", b"").decode("latin-1"),
+                                          keep_blank_values=True)
+        for where in ("path", "query", "header"):
+            for param in self.parameters.get(where, []):
+                message = self._check(where, param, request, raw_query)
+                if message:
+                    raise errors.BadRequest(f'parameter "{param["name"]}" in {where} has an error: {message}')
+
+    def _check(self, where, param, request, raw_query):
+        name = param["name"]
+        schema = param.get("schema", {})
+        if where == "query":
+            raw = raw_query.get(name)
+            if raw is None:
+                return "value is required but missing" if param.get("required") else None
+            if any(r == "" for r in raw) and not param.get("allowEmptyValue"):
+                return "empty value is not allowed"
+            value = request.query_params.get(name)
+        elif where == "path":
+            value = request.path_params.get(name)
+            raw = [value]
+        else:
+            value = request.headers.get(name)
+            raw = [value] if value is not None else None
+            if value is None:
+                return "value is required but missing" if param.get("required") else None
+        if value is None:
+            return "value is required but missing" if param.get("required") else None
+        kind = schema.get("type")
+        if kind in ("integer", "number") and not isinstance(value, (int, float)):
+            word = "integer" if kind == "integer" else "number"
+            return f"value {raw[0]}: an invalid {word}: invalid syntax"
+        if kind == "boolean" and not isinstance(value, bool):
+            return f"value {raw[0]}: an invalid boolean: invalid syntax"
+        err = first_error(RequestValidator(schema, format_checker=FORMAT_CHECKER), value)
+        return reason(err) if err is not None else None
+
+
+class KinBodyValidator(JSONRequestBodyValidator):
+    """JSON bodies: an empty body passes when the body is not required; defaults are filled in."""
+
+    MUTABLE_VALIDATION = True
+
+    async def wrap_receive(self, receive, *, scope):
+        self._ref = spec.body_schema_refs().get(
+            scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id"))
+        return await super().wrap_receive(receive, scope=scope)
+
+    async def _parse(self, stream, scope):
+        body = b"".join([message async for message in stream])
+        if not body.strip():
+            return None
+        try:
+            return json.loads(body.decode(self._encoding))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise errors.BadRequest(f"request body has an error: failed to decode request body: {exc}") from None
+
+    def _validate(self, body):
+        if body is None:
+            if self._required:
+                raise errors.BadRequest("request body has an error: value is required but missing")
+            return None
+        err = first_error(DefaultingRequestValidator(self._schema, format_checker=FORMAT_CHECKER), body)
+        if err is not None:
+            ref = getattr(self, "_ref", None)
+            where = f" {ref}" if ref else ""
+            raise errors.BadRequest(
+                f'request body has an error: doesn\'t match schema{where}: Error at "{_pointer(err)}": {reason(err)}')
+        return body
+
+    def _insert_body(self, receive, *, body, scope):
+        return super()._insert_body(receive, body=body, scope=scope)
+
+
+VALIDATOR_MAP = {
+    "parameter": KinParameterValidator,
+    "body": {"application/json": KinBodyValidator, "*/*json": KinBodyValidator},
+}
