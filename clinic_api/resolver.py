@@ -9,7 +9,7 @@ from connexion.resolver import Resolver
 
 from clinic_api.errors import NotImplementedYet
 
-FAMILIES = ("clinics", "settings", "clinicians", "invites", "users", "patients", "tags", "sites",
+FAMILIES = ("clinics", "settings", "counts", "clinicians", "invites", "users", "patients", "tags", "sites",
             "summaries", "reports", "migrations", "merges", "ehr")
 
 
