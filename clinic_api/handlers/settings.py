@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from clinic_api import context, wire
+from clinic_api.domain.patient_counts import resolved_count_settings, subject_to_limits  # noqa: F401
 from clinic_api.errors import NotFound, bad_request
 from clinic_api.store import clinics
 
@@ -88,32 +89,6 @@ def update_mrn_settings(clinicId, body=None):
 
 
 # --- patient-count limits --------------------------------------------------------------------
-
-def subject_to_limits(doc: dict) -> bool:
-    """Only US (or unset country) clinics on the free tier have patient-count limits."""
-    return doc.get("country") in (None, "", "US") and doc.get("tier") in (None, "", "tier0100")
-
-
-def resolved_count_settings(doc: dict) -> dict:
-    """The limits that apply to the clinic, as stored (legacy `patientCount` read as `plan`)."""
-    if not subject_to_limits(doc):
-        return {}
-    stored = doc.get("patientCountSettings") or {}
-    out = {}
-    for key in ("hardLimit", "softLimit"):
-        limit = stored.get(key)
-        if limit is None:
-            continue
-        plan = int(limit.get("plan") or 0)
-        if plan == 0 and limit.get("patientCount"):
-            plan = int(limit["patientCount"])
-        entry = {"plan": plan}
-        for date_key in ("startDate", "endDate"):
-            if limit.get(date_key) is not None:
-                entry[date_key] = limit[date_key]
-        out[key] = entry
-    return out
-
 
 def _limits_to_api(resolved: dict) -> dict:
     out = {}

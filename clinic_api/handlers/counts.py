@@ -1,0 +1,19 @@
+"""A clinic's patient count: read (refreshed when missing or legacy) and recompute."""
+from __future__ import annotations
+
+from connexion import NoContent
+
+from clinic_api import context
+from clinic_api.domain import patient_counts
+from clinic_api.store import clinics
+
+
+def get_patient_count(clinicId):
+    services = context.services()
+    doc = clinics.get(services.store.db, clinicId)
+    return patient_counts.to_api(patient_counts.current(services, doc)), 200
+
+
+def refresh_patient_count(clinicId):
+    patient_counts.refresh(context.services(), clinicId)
+    return NoContent, 200
