@@ -1,4 +1,6 @@
 """The object gunicorn serves: `gunicorn -c gunicorn.conf.py clinic_api.asgi:app`."""
+import warnings
+warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
 import logging
 import os
 

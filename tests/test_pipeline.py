@@ -84,3 +84,11 @@ def test_unexpected_failure_is_a_bare_500(admin, monkeypatch):
 def test_not_yet_built_operations_answer_501(server):
     resp = server.post("/v1/redox/match", json={})
     assert resp.status_code in (501, 400)
+
+
+def test_empty_responses_carry_no_content_type(admin, server, clinic):
+    resp = server.post(f"/v1/clinics/{clinic['id']}/tier", json={"tier": "tier0200"})
+    assert resp.status_code == 200 and resp.content == b""
+    assert "content-type" not in resp.headers
+    resp = admin.delete(f"/v1/clinics/{clinic['id']}")
+    assert resp.status_code == 204 and "content-type" not in resp.headers

@@ -58,7 +58,7 @@ class Gate:
         if not any(method in r.operations for r in routes):
             raise errors.NotFound(errors.METHOD_NOT_ALLOWED)
         scope.setdefault("extensions", {})[EXTENSION] = {"principal": principal, "services": self.services}
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, _without_type_when_empty(send))
 
     async def _verify(self, token: str):
         verifier = self.services.tokens
@@ -130,6 +130,20 @@ class Authorize:
                 raise errors.Forbidden(errors.NOT_AUTHORIZED)
         _drop_content_type_without_body(scope)
         await self.app(scope, receive, send)
+
+
+def _without_type_when_empty(send: Send) -> Send:
+    """A response without a body carries no Content-Type, as the reference's."""
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            headers = message.get("headers") or []
+            empty = message["status"] == 204 or any(k == b"content-length" and v == b"0" for k, v in headers)
+            if empty:
+                message = {**message, "headers": [(k, v) for k, v in headers if k != b"content-type"]}
+        await send(message)
+
+    return wrapped
 
 
 def _drop_content_type_without_body(scope: Scope) -> None:
