@@ -15,7 +15,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 
 from clinic_api import errors, services as services_mod, spec, validation, wire
-from clinic_api.auth.middleware import Authorize, Gate
+from clinic_api.auth.middleware import Authorize, Gate, ResponseFormat
 from clinic_api.resolver import ClinicResolver
 from clinic_api.settings import Settings
 from clinic_api.store import indexes
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, services=None) -> connexion.Fla
     # Security is ours (Gate + Authorize), so connexion's SecurityMiddleware and the Swagger UI
     # are left out of the stack.
     middlewares = [
+        ResponseFormat,
         ServerErrorMiddleware,
         ExceptionMiddleware,
         functools.partial(Gate, services=services),

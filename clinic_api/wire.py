@@ -12,11 +12,15 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 def dumps(data) -> bytes:
     """Serialize like Go's encoding/json Encoder: compact, UTF-8, `<>&` escaped, trailing newline."""
-    text = orjson.dumps(data, default=_default).decode()
+    return escape_html(orjson.dumps(data, default=_default).decode()).encode() + b"\n"
+
+
+def escape_html(text: str) -> str:
+    """`<`, `>` and `&` as \\u escapes (they can only occur inside JSON strings)."""
     if "<" in text or ">" in text or "&" in text:
         for raw, esc in _ESCAPES:
             text = text.replace(raw, esc)
-    return text.encode() + b"\n"
+    return text
 
 
 def _default(obj):

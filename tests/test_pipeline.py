@@ -92,3 +92,12 @@ def test_empty_responses_carry_no_content_type(admin, server, clinic):
     assert "content-type" not in resp.headers
     resp = admin.delete(f"/v1/clinics/{clinic['id']}")
     assert resp.status_code == 204 and "content-type" not in resp.headers
+
+
+def test_pretty_indents_json_bodies_errors_included(server, admin):
+    resp = server.get("/v1/clinics?pretty")
+    assert resp.content == b"[]\n"
+    resp = admin.get("/v1/clinics?pretty=1")
+    assert resp.status_code == 403
+    assert resp.content == (b'{\n  "message": "security requirements failed: the subject is not authorized '
+                            b'for the requested action"\n}\n')

@@ -58,7 +58,7 @@ class Gate:
         if not any(method in r.operations for r in routes):
             raise errors.NotFound(errors.METHOD_NOT_ALLOWED)
         scope.setdefault("extensions", {})[EXTENSION] = {"principal": principal, "services": self.services}
-        await self.app(scope, receive, _without_type_when_empty(send))
+        await self.app(scope, receive, send)
 
     async def _verify(self, token: str):
         verifier = self.services.tokens
@@ -130,6 +130,55 @@ class Authorize:
                 raise errors.Forbidden(errors.NOT_AUTHORIZED)
         _drop_content_type_without_body(scope)
         await self.app(scope, receive, send)
+
+
+class ResponseFormat:
+    """Outermost: shapes every response, errors included, as the reference's server does."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if b"pretty" in scope.get("query_string", b""):
+                send = _pretty(scope, send)
+            send = _without_type_when_empty(send)
+        await self.app(scope, receive, send)
+
+
+def _pretty(scope: Scope, send: Send) -> Send:
+    """`?pretty` (any value) indents JSON bodies by two spaces, errors included, as the reference."""
+    from urllib.parse import parse_qs
+
+    if "pretty" not in parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+        return send
+    start: dict = {}
+    chunks: list[bytes] = []
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        body = b"".join(chunks)
+        headers = list(start.get("headers") or [])
+        is_json = any(k == b"content-type" and v.startswith(b"application/json") for k, v in headers)
+        if is_json and body.strip():
+            import orjson
+
+            from clinic_api.wire import escape_html
+
+            body = escape_html(orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2).decode()).encode() + b"\n"
+            headers = [(k, v) for k, v in headers if k != b"content-length"] + [(b"content-length", str(len(body)).encode())]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
 
 
 def _without_type_when_empty(send: Send) -> Send:
