@@ -14,8 +14,8 @@ import urllib.parse
 
 import regex
 from jsonschema import Draft4Validator, ValidationError, validators
-from connexion.json_schema import Draft4RequestValidator
-from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator, ParameterValidator
 from connexion.validators import DefaultsJSONRequestBodyValidator  # noqa: F401 (re-export for tests)
 
 from clinic_api import errors, spec
@@ -269,7 +269,19 @@ class UndecodableBodyValidator(KinBodyValidator):
                                 f'unsupported content type "{mime.split(";")[0].strip()}"')
 
 
+_ResponseSchemaValidator = validators.extend(Draft4ResponseValidator, {"pattern": _pattern})
+
+
+class GoPatternResponseValidator(JSONResponseBodyValidator):
+    """Response validation (on in tests) with the same RE2 meaning of `pattern` as requests."""
+
+    @property
+    def validator(self):
+        return _ResponseSchemaValidator(self._schema, format_checker=FORMAT_CHECKER)
+
+
 VALIDATOR_MAP = {
+    "response": {"application/json": GoPatternResponseValidator, "*/*json": GoPatternResponseValidator},
     "parameter": KinParameterValidator,
     "body": {"application/json": KinBodyValidator, "*/*json": KinBodyValidator,
              "application/xml": UndecodableBodyValidator},

@@ -1,0 +1,189 @@
+"""Sites: `clinics.sites[] {id, name, patients?}` and their copies in `patients.sites[]`.
+
+Names are kept as sent (no trimming); two names are the same site when they are equal under
+simple case folding (Go's strings.EqualFold). At most 50 sites per clinic.
+"""
+from __future__ import annotations
+
+import re
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+from clinic_api import wire
+from clinic_api.errors import BadRequest, Conflict, ConstraintViolation, Duplicate, NotFound, constraint
+from clinic_api.store import clinics
+from clinic_api.store.ids import hex_id, object_id
+
+MAX_SITES = 50
+TOO_MANY = f"the clinic already has the maximum number of {MAX_SITES} sites"
+DUPLICATE = "duplicate site name"
+NO_SUCH_SITE = "the clinic has no site with that name"
+_NUMBERED = re.compile(r"^(.*) \(([0-9]+)\)$", re.DOTALL)
+
+
+def _fold(ch: str) -> str:
+    upper = ch.upper()
+    if len(upper) == 1:
+        lower = upper.lower()
+        if len(lower) == 1:
+            return lower
+    lower = ch.lower()
+    return lower if len(lower) == 1 else ch
+
+
+def fold(name: str) -> str:
+    """A key equal for two names exactly when Go's strings.EqualFold says they are equal
+    (simple folding: 'ß' is not 'ss')."""
+    return "".join(_fold(ch) for ch in name)
+
+
+def find(doc: dict, site_id) -> dict | None:
+    oid = object_id(site_id)
+    return next((s for s in doc.get("sites") or [] if s.get("id") == oid), None)
+
+
+def name_taken(doc: dict, name: str) -> bool:
+    key = fold(name)
+    return any(fold(s.get("name") or "") == key for s in doc.get("sites") or [])
+
+
+def free_name(doc: dict, name: str) -> str:
+    """The name, or `name (2)`, `name (3)` … (a trailing ` (n)` is incremented) until no site has it."""
+    while name_taken(doc, name):
+        m = _NUMBERED.match(name)
+        name = f"{m.group(1)} ({int(m.group(2)) + 1})" if m else f"{name} (2)"
+    return name
+
+
+def to_api(site: dict) -> dict:
+    """The site as the reference sends it from the site endpoints: `patients`, omitted when 0."""
+    out = {"id": hex_id(site.get("id")), "name": site.get("name") or ""}
+    if site.get("patients"):
+        out["patients"] = int(site["patients"])
+    return out
+
+
+def element(site: dict) -> dict:
+    """The stored element {id, name, patients?} (patients omitted when 0)."""
+    out = {"id": site["id"], "name": site.get("name") or ""}
+    if site.get("patients"):
+        out["patients"] = int(site["patients"])
+    return out
+
+
+def annotated(db, clinic_id, session=None) -> dict:
+    return clinics.annotate(db, [clinics.get(db, clinic_id, session=session)], session=session)[0]
+
+
+# --- clinic side -------------------------------------------------------------------------------
+
+def create(db, clinic_id, name: str, session=None, doc: dict | None = None) -> dict:
+    """Add a site: 409 duplicate name (checked first), then 422 at 50 sites."""
+    doc = doc if doc is not None else clinics.get(db, clinic_id, session=session)
+    if name_taken(doc, name):
+        raise Duplicate(DUPLICATE)
+    if len(doc.get("sites") or []) >= MAX_SITES:
+        raise constraint(TOO_MANY)
+    site = {"id": ObjectId(), "name": name}
+    updated = db.clinics.find_one_and_update(
+        {"_id": doc["_id"]}, {"$push": {"sites": site}, "$set": {"updatedTime": wire.now()}},
+        return_document=ReturnDocument.AFTER, session=session)
+    if updated is None:
+        raise NotFound(clinics.CLINIC_NOT_FOUND)
+    return site
+
+
+def rename(db, clinic_id, site_id, name: str, session=None) -> dict:
+    """Rename the site on the clinic and on every patient carrying it. 404 / 409 are prefixed
+    `checking site constraints:`; an unknown site is 422."""
+    try:
+        doc = clinics.get(db, clinic_id, session=session)
+    except NotFound:
+        raise NotFound(f"checking site constraints: {clinics.CLINIC_NOT_FOUND}") from None
+    if name_taken(doc, name):
+        raise Duplicate(f"checking site constraints: {DUPLICATE}")
+    oid = object_id(site_id)
+    now = wire.now()
+    res = db.clinics.update_one({"_id": doc["_id"], "sites.id": oid},
+                                {"$set": {"sites.$.name": name, "updatedTime": now}}, session=session)
+    if res.matched_count == 0:
+        raise constraint(NO_SUCH_SITE)
+    db.patients.update_many({"clinicId": doc["_id"], "sites.id": oid},
+                            {"$set": {"sites.$.name": name, "updatedTime": now}}, session=session)
+    return find(annotated(db, doc["_id"], session=session), oid)
+
+
+def remove(db, clinic_id, site_id, session=None) -> None:
+    """Remove the site from the clinic's patients, then from the clinic (404 clinic not found
+    when the clinic or the site is unknown; the caller's transaction undoes the first step)."""
+    clinic_oid, oid = object_id(clinic_id), object_id(site_id)
+    remove_from_patients(db, clinic_oid, oid, session=session)
+    res = db.clinics.update_one({"_id": clinic_oid, "sites.id": oid},
+                                {"$pull": {"sites": {"id": oid}}, "$set": {"updatedTime": wire.now()}},
+                                session=session)
+    if res.modified_count != 1:
+        raise NotFound(clinics.CLINIC_NOT_FOUND)
+
+
+# --- patient side --------------------------------------------------------------------------------
+
+def remove_from_patients(db, clinic_oid, site_oid, session=None) -> None:
+    db.patients.update_many({"clinicId": clinic_oid, "sites": {"$elemMatch": {"id": site_oid}}},
+                            {"$pull": {"sites": {"id": site_oid}}, "$set": {"updatedTime": wire.now()}},
+                            session=session)
+
+
+def add_to_patients_with(db, clinic_oid, site: dict, having_site_oid, session=None) -> None:
+    """Give `site` to every patient of the clinic that carries `having_site_oid` but not `site`."""
+    db.patients.update_many(
+        {"clinicId": clinic_oid, "$and": [{"sites.id": having_site_oid}, {"sites.id": {"$nin": [site["id"]]}}]},
+        {"$push": {"sites": element(site)}, "$set": {"updatedTime": wire.now()}}, session=session)
+
+
+def move_tag_to_site(db, clinic_oid, tag_oid, site: dict, session=None) -> None:
+    """Patients carrying the tag get the site and lose the tag."""
+    db.patients.update_many({"clinicId": clinic_oid, "tags": tag_oid},
+                            {"$push": {"sites": element(site)}, "$pull": {"tags": tag_oid},
+                             "$set": {"updatedTime": wire.now()}}, session=session)
+
+
+# --- operations spanning the clinic and its patients (run inside the caller's transaction) -------
+
+def merge(db, clinic_id, source_id: str, target_id: str, session=None) -> dict:
+    """Move every patient of the source site to the target site and delete the source.
+    Everything is checked before the first write."""
+    if source_id == target_id:
+        raise BadRequest("can't merge a site into itself: bad request")
+    doc = annotated(db, clinic_id, session=session)
+    target = find(doc, target_id)
+    if target is None:
+        raise NotFound("not found")
+    source = find(doc, source_id)
+    if source is None:
+        raise NotFound(clinics.CLINIC_NOT_FOUND)
+    add_to_patients_with(db, doc["_id"], target, source["id"], session=session)
+    remove(db, doc["_id"], source["id"], session=session)
+    return find(annotated(db, doc["_id"], session=session), target["id"])
+
+
+def create_from_tag(db, clinic_id, tag_id, session=None) -> dict:
+    """A new site named after the tag (de-conflicted), given to the tag's patients, who lose the
+    tag; the tag is then deleted from the clinic. 409 `conflict` when no site can be added."""
+    from clinic_api.store import tags  # noqa: PLC0415 - tags and sites know of each other only here
+
+    doc = annotated(db, clinic_id, session=session)
+    tag = tags.find(doc, tag_id)
+    if tag is None:
+        raise NotFound("unable to find patient tag: not found")
+    name = free_name(doc, tag.get("name") or "")
+    try:
+        site = create(db, doc["_id"], name, session=session, doc=doc)
+    except (Duplicate, ConstraintViolation):
+        raise Conflict("conflict") from None
+    count = int(tag.get("patients") or 0)
+    if count:
+        site["patients"] = count
+    move_tag_to_site(db, doc["_id"], tag["_id"], site, session=session)
+    tags.remove(db, doc["_id"], tag["_id"], session=session)
+    return site

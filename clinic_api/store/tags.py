@@ -1,0 +1,133 @@
+"""Patient tags: `clinics.patientTags[] {_id, name}` and the tag ids in `patients.tags[]`.
+
+Names are trimmed (Go's strings.TrimSpace); two names are the same tag when they are equal after
+removing every U+0020 space and lower-casing. At most 50 tags per clinic.
+"""
+from __future__ import annotations
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+from clinic_api import wire
+from clinic_api.errors import Duplicate, NotFound, constraint
+from clinic_api.store import clinics
+from clinic_api.store.ids import hex_id, object_id
+
+MAX_TAGS = 50
+TOO_MANY = f"the clinic already has the maximum number of {MAX_TAGS} patient tags"
+DUPLICATE = "duplicate patient tag"
+TAG_NOT_FOUND = "patient tag not found"
+
+# Go's unicode.IsSpace: ASCII spaces, U+0085, U+00A0 and the Unicode space separators.
+_GO_SPACES = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009" \
+             "\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def trim(name: str) -> str:
+    return name.strip(_GO_SPACES)
+
+
+def _lower(text: str) -> str:
+    # Per code point, as Go's strings.ToLower (Python's 'İ'.lower() has two code points).
+    return "".join(ch.lower()[0] if ch.lower() else ch for ch in text)
+
+
+def name_key(name: str) -> str:
+    return _lower(name.replace(" ", ""))
+
+
+def find(doc: dict, tag_id) -> dict | None:
+    oid = object_id(tag_id)
+    return next((t for t in doc.get("patientTags") or [] if t.get("_id") == oid), None)
+
+
+def is_duplicate(doc: dict, name: str, except_id=None) -> bool:
+    key = name_key(name)
+    return any(t.get("_id") != except_id and name_key(t.get("name") or "") == key
+               for t in doc.get("patientTags") or [])
+
+
+def to_api(tag: dict) -> dict:
+    return {"id": hex_id(tag.get("_id")), "name": tag.get("name") or ""}
+
+
+# --- clinic side -----------------------------------------------------------------------------
+
+def create(db, clinic_id, name: str) -> dict:
+    """Add a tag; 422 at 50 tags (checked before the duplicate test), 409 duplicate name."""
+    doc = clinics.get(db, clinic_id)
+    name = trim(name)
+    if len(doc.get("patientTags") or []) >= MAX_TAGS:
+        raise constraint(TOO_MANY)
+    if is_duplicate(doc, name):
+        raise Duplicate(DUPLICATE)
+    tag = {"_id": ObjectId()}
+    if name:
+        tag["name"] = name
+    updated = db.clinics.find_one_and_update(
+        {"_id": doc["_id"]}, {"$addToSet": {"patientTags": tag}, "$set": {"updatedTime": wire.now()}},
+        return_document=ReturnDocument.AFTER)
+    if updated is None:
+        raise NotFound(clinics.CLINIC_NOT_FOUND)
+    return tag
+
+
+def rename(db, clinic_id, tag_id, name: str) -> dict:
+    """Rename a tag; 409 when another tag has the name, 404 when the clinic has no such tag."""
+    doc = clinics.get(db, clinic_id)
+    name = trim(name)
+    oid = object_id(tag_id)
+    if is_duplicate(doc, name, except_id=oid):
+        raise Duplicate(DUPLICATE)
+    if find(doc, oid) is None:
+        raise NotFound(TAG_NOT_FOUND)
+    res = db.clinics.update_one({"_id": doc["_id"], "patientTags._id": oid},
+                                {"$set": {"patientTags.$.name": name, "updatedTime": wire.now()}})
+    if res.matched_count == 0:
+        raise NotFound(TAG_NOT_FOUND)
+    return {"_id": oid, "name": name}
+
+
+def remove(db, clinic_id, tag_id, session=None) -> None:
+    """Pull the tag from the clinic and record it in `lastDeletedPatientTag` (the worker's
+    trigger), even when the clinic had no such tag. 404 clinic not found."""
+    oid = object_id(tag_id)
+    doc = db.clinics.find_one_and_update(
+        {"_id": object_id(clinic_id)},
+        {"$pull": {"patientTags": {"_id": oid}}, "$set": {"updatedTime": wire.now(), "lastDeletedPatientTag": oid}},
+        session=session)
+    if doc is None:
+        raise NotFound(clinics.CLINIC_NOT_FOUND)
+
+
+# --- patient side (AssignPatientTagToClinicPatients / DeletePatientTagFromClinicPatients) --------
+
+def _targets(clinic_id, user_ids) -> dict:
+    selector: dict = {"clinicId": object_id(clinic_id)}
+    if user_ids is not None:
+        selector["userId"] = {"$in": list(user_ids)}
+    return selector
+
+
+def assign_to_patients(db, clinic_id, tag_id, user_ids=None, session=None) -> None:
+    """Add the tag to the clinic's patients (all, or those with the given user ids)."""
+    oid = object_id(tag_id)
+    db.patients.update_many({**_targets(clinic_id, user_ids), "tags": {"$type": 10}}, {"$set": {"tags": []}},
+                            session=session)
+    db.patients.update_many({**_targets(clinic_id, user_ids), "tags": {"$nin": [oid]}},
+                            {"$addToSet": {"tags": oid}, "$set": {"updatedTime": wire.now()}}, session=session)
+
+
+def remove_from_patients(db, clinic_id, tag_id, user_ids=None, session=None) -> None:
+    """Remove every occurrence of the tag from the clinic's patients (all, or the given users)."""
+    oid = object_id(tag_id)
+    db.patients.update_many({**_targets(clinic_id, user_ids), "tags": oid},
+                            {"$pull": {"tags": oid}, "$set": {"updatedTime": wire.now()}}, session=session)
+
+
+def patient_count(db, clinic_oid, tag_oid, session=None) -> int:
+    """Occurrences of the tag over the clinic's patients (a patient listing it twice counts twice)."""
+    rows = db.patients.aggregate([{"$match": {"clinicId": clinic_oid, "tags": tag_oid}}, {"$unwind": "$tags"},
+                                  {"$match": {"tags": tag_oid}}, {"$count": "n"}], session=session)
+    rows = list(rows)
+    return int(rows[0]["n"]) if rows else 0
