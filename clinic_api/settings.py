@@ -51,6 +51,8 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    web_url: str = "http://localhost:3000"
+    service_token_endpoint: str = ""
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -91,6 +93,8 @@ class Settings:
             smtp_username=_str(env, "SMTP_USERNAME", ""),
             smtp_password=_str(env, "SMTP_PASSWORD", ""),
             smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
+            web_url=_str(env, "HYDROPHONE_WEB_URL", "http://localhost:3000"),
+            service_token_endpoint=_str(env, "TIDEPOOL_AUTH_SERVICE_TOKEN_ENDPOINT", ""),
         )
 
     @property
