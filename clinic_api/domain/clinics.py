@@ -2,11 +2,11 @@
 change together or not at all."""
 from __future__ import annotations
 
-from clinic_api import wire
 from clinic_api.errors import InternalError, bad_request
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import deletions, tx
+from clinic_api.store.ids import object_id
 
 
 def create_clinic(services, creator_id: str, body: dict) -> dict:
@@ -22,11 +22,10 @@ def create_clinic(services, creator_id: str, body: dict) -> dict:
     def work(session):
         db = store.db
         doc = clinics_store.insert_new(db, fields, creator_id, session=session)
-        now = wire.now()
-        admin = {"clinicId": doc["_id"], "userId": creator_id, "roles": ["CLINIC_ADMIN"],
-                 "name": profile.get("fullName") or None, "createdTime": now, "updatedTime": now}
-        if emails:
-            admin["email"] = emails[0]
+        # The creator's own clinician record: first e-mail as the user service gives it (not
+        # lower-cased), name from the profile (null without one).
+        admin = clinicians_store.new_record(doc["_id"], user_id=creator_id, roles=["CLINIC_ADMIN"],
+                                            email=emails[0] if emails else None, name=profile.get("fullName"))
         clinicians_store.insert(db, admin, session=session)
         hook = services.extra.get("on_clinic_created")
         if hook is not None:
@@ -41,25 +40,29 @@ def create_clinic(services, creator_id: str, body: dict) -> dict:
 
 
 def delete_clinic(services, clinic_id: str, deleted_by: str | None) -> None:
+    """Delete an empty clinic (or one holding only the demo patient) with all its clinicians,
+    archiving each deleted document; in the reference's order, all in one transaction:
+    400 when patients remain, 404 clinic not found when it does not exist."""
     store = services.store
     demo_id = services.settings.demo_patient_user_id
-    clinic = clinics_store.get(store.db, clinic_id)
+    oid = object_id(clinic_id)
 
     def work(session):
         db = store.db
-        oid = clinic["_id"]
         patients = list(db.patients.find({"clinicId": oid}, limit=2, session=session))
-        if patients and not (len(patients) == 1 and demo_id and patients[0].get("userId") == demo_id):
+        only_demo = len(patients) == 1 and bool(demo_id) and patients[0].get("userId") == demo_id
+        if patients and not only_demo:
             raise bad_request("deletion of non-empty clinics is not allowed")
         for patient in patients:
             deletions.archive(db, "patient", [patient], deleted_by, session=session)
             db.patients.delete_one({"_id": patient["_id"]}, session=session)
         members = clinicians_store.list_for_clinic(db, oid, session=session)
         deletions.archive(db, "clinician", members, deleted_by, session=session)
-        clinicians_store.delete_many_by_ids(db, [m["_id"] for m in members], session=session)
+        if clinicians_store.delete_many_by_ids(db, [m["_id"] for m in members], session=session) != len(members):
+            raise InternalError("unable to delete all clinicians")
         current = clinics_store.get(db, oid, session=session)
         archived = clinics_store.annotate(db, [current], session=session)[0]
-        deletions.archive(db, "clinic", [archived], deleted_by, session=session)
+        deletions.archive(db, "clinic", [clinics_store.archive_view(archived)], deleted_by, session=session)
         clinics_store.delete(db, oid, session=session)
 
     tx.run(store, work)

@@ -5,7 +5,7 @@ from connexion import NoContent
 
 from clinic_api import context
 from clinic_api.domain import clinics as clinic_domain
-from clinic_api.errors import InternalError, NotFound
+from clinic_api.errors import NotFound, duplicate
 from clinic_api.handlers._common import deleted_by, query_time, subject_id
 from clinic_api.store import clinics
 
@@ -35,7 +35,9 @@ def get_clinic_by_share_code(shareCode):
     if not found:
         raise NotFound("not found")
     if len(found) > 1:
-        raise InternalError("share code matches several clinics")
+        # The reference answers 500 here; the unique share-code index makes it unreachable
+        # unless the data were written around it. We say what is wrong instead.
+        raise duplicate("multiple matching clinics found")
     return clinics.to_api(clinics.annotate(db, found)[0]), 200
 
 

@@ -27,13 +27,13 @@ def _ehr_to_api(ehr: dict) -> dict:
     out["provider"] = ehr.get("provider", "")
     sched = ehr.get("scheduledReports") or {}
     reports = {"cadence": sched.get("cadence") or "14d", "onUploadEnabled": bool(sched.get("onUploadEnabled"))}
-    if sched.get("onUploadNoteEventType"):
+    if sched.get("onUploadNoteEventType") is not None:
         reports["onUploadNoteEventType"] = sched["onUploadNoteEventType"]
     out["scheduledReports"] = reports
     out["sourceId"] = ehr.get("sourceId", "")
     tags = ehr.get("tags") or {}
     out["tags"] = {"codes": tags.get("codes")}
-    if tags.get("separator"):
+    if tags.get("separator") is not None:
         out["tags"]["separator"] = tags["separator"]
     return out
 
@@ -61,7 +61,7 @@ def _ehr_from_api(body: dict) -> dict:
 
 def get_ehr_settings(clinicId):
     doc = clinics.get(context.db(), clinicId)
-    if not doc.get("ehrSettings"):
+    if doc.get("ehrSettings") is None:
         raise NotFound("not found")
     return _ehr_to_api(doc["ehrSettings"]), 200
 
@@ -105,14 +105,22 @@ def _limits_to_api(resolved: dict) -> dict:
     return out
 
 
+def _parse_date(key: str, text: str):
+    """An RFC 3339 date-time with a zone offset, truncated to milliseconds as it is stored.
+    The reference silently stores year 1 for a string it cannot parse (e.g. one without an
+    offset): we answer 400 instead."""
+    try:
+        value = wire.parse_time(text)
+    except (ValueError, OverflowError):
+        raise bad_request(f"{key} is not an RFC 3339 date-time with a time zone offset") from None
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 def _parse_limit(limit: dict) -> dict:
     entry = {"plan": int(limit.get("plan") or 0)}
     for key in ("startDate", "endDate"):
-        if limit.get(key):
-            try:
-                entry[key] = wire.parse_time(limit[key])
-            except ValueError:
-                raise bad_request(f"{key} is not an RFC 3339 date-time") from None
+        if limit.get(key) is not None:
+            entry[key] = _parse_date(key, limit[key])
     if "startDate" in entry and "endDate" in entry and entry["startDate"] > entry["endDate"]:
         raise bad_request()
     return entry

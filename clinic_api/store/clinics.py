@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 
+from bson import ObjectId
 from pymongo import ReturnDocument
 
 from clinic_api import wire
@@ -180,9 +181,44 @@ def fields_from_api(body: dict) -> dict:
 
 # --- writes --------------------------------------------------------------------------------
 
+# Field order of the reference's clinic document (its struct order); the deletion archive holds
+# only these fields, as the reference re-encodes the clinic before archiving it.
+DOCUMENT_FIELDS = ("_id", "address", "city", "clinicType", "clinicSize", "country", "name", "patientTags",
+                   "phoneNumbers", "postalCode", "state", "canonicalShareCode", "website", "shareCodes", "admins",
+                   "createdTime", "updatedTime", "isMigrated", "tier", "PreferredBgUnits", "suppressedNotifications",
+                   "timezone", "membershipRestrictions", "ehrSettings", "mrnSettings", "patientCountSettings",
+                   "patientCount", "sites")
+_ALWAYS_WRITTEN = ("timezone",)  # null when unset, every other field is left out when unset
+
+
+def _in_document_order(doc: dict) -> dict:
+    out = {k: doc[k] for k in DOCUMENT_FIELDS if k in doc}
+    for key in _ALWAYS_WRITTEN:
+        out.setdefault(key, None)
+    return out
+
+
+_EMPTY_OMITTED = {"tier": "", "PreferredBgUnits": "", "isMigrated": False, "patientTags": [],
+                  "membershipRestrictions": [], "sites": []}
+
+
+def archive_view(doc: dict) -> dict:
+    """The clinic as the reference archives it: its known fields only, null ones (and the empty
+    values its encoder drops) left out, `timezone` always present."""
+    out = {}
+    for key in DOCUMENT_FIELDS:
+        value = doc.get(key)
+        if key in _ALWAYS_WRITTEN:
+            out[key] = value
+        elif value is not None and not (key in _EMPTY_OMITTED and value == _EMPTY_OMITTED[key]):
+            out[key] = value
+    return out
+
+
 def insert_new(db, fields: dict, creator_id: str, session=None) -> dict:
     """Insert a new clinic with its creator as admin and a fresh share code (pre-checked up to
-    100 times, as the reference). A racing insert of the same code hits the unique index."""
+    100 times, as the reference; 409 duplicate share code after that). A racing insert of the
+    same code hits the unique index."""
     now = wire.now()
     doc = {**fields, "admins": [creator_id], "isMigrated": True,
            "patientCountSettings": {"hardLimit": {"plan": DEFAULT_HARD_LIMIT_PLAN}},
@@ -193,6 +229,8 @@ def insert_new(db, fields: dict, creator_id: str, session=None) -> dict:
         if db[COLLECTION].find_one({"shareCodes": code}, {"_id": 1}, session=session) is None:
             doc["canonicalShareCode"] = code
             doc["shareCodes"] = [code]
+            doc["_id"] = ObjectId()
+            doc = _in_document_order(doc)
             db[COLLECTION].insert_one(doc, session=session)
             return doc
     raise Duplicate("duplicate share code")
