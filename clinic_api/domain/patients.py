@@ -1,0 +1,215 @@
+"""Patient writes that span collections or services: creation (custodial or from an existing
+user), update, removal with its archive, the user-wide operations, and the clinic's rules around
+them (MRN settings, sites, patient-count limit and refresh, worker effects)."""
+from __future__ import annotations
+
+from clinic_api.domain import patient_effects as effects
+from clinic_api.domain import patient_rules as rules
+from clinic_api.errors import ApiError, Duplicate, NotFound
+from clinic_api.store import clinics as clinics_store
+from clinic_api.store import patient_docs as docs
+from clinic_api.store import patients as store
+from clinic_api.store import tx
+from clinic_api.store.ids import hex_id
+
+ALL_PERMISSIONS = {"custodian": {}, "view": {}, "upload": {}, "note": {}}
+
+
+def _is_demo(services, user_id: str) -> bool:
+    demo = services.settings.demo_patient_user_id
+    return bool(demo) and user_id == demo
+
+
+def _present(value) -> bool:
+    return value is not docs.ABSENT and value is not None
+
+
+# --- creation ------------------------------------------------------------------------------
+
+def create_account(services, clinic_id: str, body: dict | None, invited_by: str | None) -> dict:
+    """CreatePatientAccount: a custodial account owned by the clinic and its patient record."""
+    db = services.store.db
+    fields = docs.from_patient_body(body)
+    clinic = clinics_store.get(db, clinic_id)
+    unique = rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], None)
+    rules.enforce_patient_limit(services, clinic)
+    # Sites are resolved before the account exists, so a 422 leaves no orphan account behind.
+    if _present(fields["sites"]) and fields["sites"]:
+        fields["sites"] = rules.resolve_sites(db, clinic, fields["sites"])
+    accounts = effects.accounts(services)
+    user_id = accounts.create_custodial(hex_id(clinic["_id"]), fields["email"] or None)
+    try:
+        if store.find(db, clinic["_id"], user_id) is not None:
+            raise Duplicate(store.ALREADY_MEMBER)
+        doc = docs.new_document(clinic["_id"], user_id, fields, permissions=dict(ALL_PERMISSIONS),
+                                require_unique_mrn=unique, invited_by=invited_by)
+        store.insert(db, doc)
+    except ApiError:
+        if hasattr(accounts, "release_custodial"):
+            accounts.release_custodial(user_id)
+        raise
+    finally:
+        rules.refresh_count(services, clinic["_id"])
+    effects.patient_written(services, None, doc)
+    return store.get(db, clinic["_id"], user_id)
+
+
+def _profile_filled(services, user_id: str, fields: dict) -> dict:
+    """CreatePatientFromUser's fill-in from the user and the profile (patients.md §3 step 5)."""
+    user = services.users.get_user(user_id)
+    profile = services.users.get_profile(user_id) or {}
+    patient = profile.get("patient") if isinstance(profile.get("patient"), dict) else {}
+    if not fields.get("birthDate"):
+        fields["birthDate"] = patient.get("birthday") or None
+    if not fields.get("mrn"):
+        fields["mrn"] = patient.get("mrn") or None
+    if not fields.get("fullName"):
+        fields["fullName"] = patient.get("fullName") or profile.get("fullName") or ""
+    fields["targetDevices"] = patient.get("targetDevices")
+    email = user.get("username") or ""
+    fields["email"] = email.lower() if email else None
+    if fields.get("birthDate") is None:
+        fields["birthDate"] = ""
+    return fields
+
+
+def create_patient_from_user(services, clinic_id, user_id: str, permissions: dict | None, session=None,
+                             **fields) -> dict:
+    """CreatePatientFromUser (and an accepted patient invitation): the patient record of an
+    existing user. `fields` are createPatient.v1 keys (fullName, birthDate, mrn, tags, sites,
+    glycemicRanges, diagnosisType, isMigrated, legacyClinicianId). An existing record is a 409
+    `duplicate: patient is already a member of the clinic`, unless legacyClinicianId is given:
+    then that id is added to it and it is returned."""
+    db = services.store.db
+    clinic = clinics_store.get(db, clinic_id, session=session)
+    wanted_sites = [s for s in fields.get("sites") or [] if isinstance(s, dict)]
+    sites = rules.resolve_sites(db, clinic, wanted_sites, drop_unknown=True, session=session) \
+        if wanted_sites else (None if fields.get("sites") is None else [])
+    perms = docs.granted(permissions)
+    birth = fields.get("birthDate")
+    values = {"fullName": fields.get("fullName") or "",
+              "birthDate": docs.check_birth_date(birth) if birth else None,
+              "mrn": fields.get("mrn") or None,
+              "tags": docs.tag_ids(fields["tags"]) if fields.get("tags") is not None else docs.ABSENT,
+              "sites": sites if sites is not None else docs.ABSENT,
+              "glycemicRanges": docs.glycemic_ranges(fields["glycemicRanges"])
+              if fields.get("glycemicRanges") is not None else docs.ABSENT,
+              "diagnosisType": fields["diagnosisType"] if fields.get("diagnosisType") is not None else docs.ABSENT}
+    values = _profile_filled(services, user_id, values)
+    unique = rules.enforce_mrn_settings(services.store, clinic, values["mrn"], user_id, session=session)
+    if perms and "custodian" in perms:
+        rules.enforce_patient_limit(services, clinic, session=session)
+    legacy = fields.get("legacyClinicianId")
+    if store.find(db, clinic["_id"], user_id, session=session) is not None:
+        if legacy:
+            return store.add_legacy_clinician(db, clinic["_id"], user_id, legacy, session=session)
+        raise Duplicate(store.ALREADY_MEMBER)
+    doc = docs.new_document(clinic["_id"], user_id, values, permissions=perms, require_unique_mrn=unique,
+                            is_migrated=bool(fields.get("isMigrated")),
+                            legacy_clinician_ids=[legacy] if legacy else None)
+    store.insert(db, doc, session=session)
+    rules.refresh_count(services, clinic["_id"], session=session)
+    effects.patient_written(services, None, doc)
+    return store.get(db, clinic["_id"], user_id, session=session)
+
+
+# --- update --------------------------------------------------------------------------------
+
+def _deactivated(subscriptions):
+    return {name: ({**sub, "active": False} if isinstance(sub, dict) else sub)
+            for name, sub in subscriptions.items()}
+
+
+def update_patient(services, clinic_id: str, user_id: str, body: dict | None) -> dict:
+    """UpdatePatient, field by field as the reference's whole-struct $set (patients.md §0.5)."""
+    db = services.store.db
+    fields = docs.from_patient_body(body)
+    existing = store.get(db, clinic_id, user_id)
+    clinic = clinics_store.get(db, clinic_id)
+    unique = rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], user_id)
+    changes = {key: fields[key] for key in ("birthDate", "email", "fullName", "mrn", "targetDevices")}
+    changes["requireUniqueMrn"] = unique
+    for key in ("tags", "dataSources", "glycemicRanges", "diagnosisType"):
+        if _present(fields[key]):
+            changes[key] = fields[key]
+    if fields["reviews"]:
+        changes["reviews"] = fields["reviews"]
+    if _present(fields["sites"]):
+        # Resolved before any account change, so a 422 changes nothing anywhere.
+        changes["sites"] = rules.resolve_sites(db, clinic, fields["sites"]) if fields["sites"] else []
+    subscriptions = existing.get("ehrSubscriptions")
+    if subscriptions and existing.get("mrn") != fields["mrn"]:
+        changes["ehrSubscriptions"] = _deactivated(subscriptions)
+    if store.is_custodial(existing):
+        effects.accounts(services).update_custodial(user_id, fields["email"] or None)
+    doc = store.update(db, clinic_id, user_id, changes)
+    if not _is_demo(services, user_id):
+        rules.refresh_count(services, clinic["_id"])
+    effects.patient_written(services, existing, doc)
+    return doc
+
+
+# --- removal -------------------------------------------------------------------------------
+
+def remove_patient(services, clinic_id: str, user_id: str, deleted_by: str | None) -> None:
+    """Archive and delete, together or not at all; then the count refresh."""
+    db = services.store.db
+    doc = tx.run(services.store, lambda session: store.remove(db, clinic_id, user_id, deleted_by, session=session))
+    rules.refresh_count(services, doc["clinicId"])
+    effects.patients_removed(services, [doc])
+
+
+def delete_patients_of_user(services, user_id: str) -> list:
+    """The patient side of DELETE /v1/users/{userId}/clinics: every record of the user archived
+    and deleted (atomically), then each affected clinic's count refreshed. The clinic ids."""
+    db = services.store.db
+    removed = tx.run(services.store, lambda session: store.remove_many(db, {"userId": user_id}, session=session))
+    clinic_ids = list(dict.fromkeys(d["clinicId"] for d in removed))
+    rules.refresh_counts(services, clinic_ids)
+    effects.patients_removed(services, removed)
+    return clinic_ids
+
+
+def delete_non_custodial_patients_of_clinic(services, clinic_id, session=None) -> int:
+    """A clinic left without clinicians loses its non-custodial patients (archived first)."""
+    db = services.store.db
+    removed = store.remove_many(db, store.non_custodial_of_clinic(clinic_id), session=session)
+    rules.refresh_count(services, clinic_id, session=session)
+    return len(removed)
+
+
+def update_patients_email(services, user_id: str, email: str | None) -> int:
+    """The patient side of POST /v1/users/{userId}/clinics: the e-mail on every record of the
+    user, as given (not lower-cased); removed when None. The number of records."""
+    db = services.store.db
+    before = {d["_id"]: d for d in store.of_user(db, user_id)} if effects.inline(services) else {}
+    count = store.set_email_for_user(db, user_id, email)
+    for doc in store.of_user(db, user_id) if before else []:
+        effects.patient_written(services, before.get(doc["_id"]), doc)
+    return count
+
+
+# --- sharing -------------------------------------------------------------------------------
+
+def update_permissions(services, clinic_id: str, user_id: str, body: dict | None) -> dict | None:
+    """The patient's own grant to the clinic. `custodian` cannot be granted; nothing left means
+    the patient leaves the clinic (None is returned)."""
+    perms = docs.granted(body or {})
+    perms.pop("custodian", None)
+    if not perms:
+        remove_patient(services, clinic_id, user_id, user_id)
+        return None
+    doc = store.set_permissions(services.store.db, clinic_id, user_id, perms)
+    return doc.get("permissions") or {}
+
+
+def delete_permission(services, clinic_id: str, user_id: str, permission: str) -> None:
+    db = services.store.db
+    if store.unset_permission(db, clinic_id, user_id, permission) is None:
+        raise NotFound("permission not found")
+    doc = store.get(db, clinic_id, user_id)
+    if not doc.get("permissions"):
+        try:
+            remove_patient(services, clinic_id, user_id, user_id)
+        except NotFound:
+            pass

@@ -1,0 +1,176 @@
+"""The patient list engine (patients.md §0.11): one filter, one sort, a page and the match count.
+
+On MongoDB it is the reference's single aggregation ($match, $sort, $facet with skip/limit and a
+$count), with the collation {locale: en, strength: 1} when the sort is by name (or the default).
+The embedded store has no collation: there the name-sorted (and collated-equality) queries are
+answered by fetching the matching ids and names, comparing names by a case- and accent-folded key
+in Python, and loading only the page's documents. Every other query takes the aggregation path on
+both backends.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import unicodedata
+
+from bson import ObjectId
+
+from clinic_api.store.ids import is_hex_id, object_id
+
+COLLECTION = "patients"
+COLLATION = {"locale": "en", "strength": 1}
+DEFAULT_SORT = (("fullName", 1),)
+_GO_META = set("\\.+*?()|[]{}^$")
+
+
+def quote_meta(text: str) -> str:
+    """Go's regexp.QuoteMeta: a search string is matched literally, never as a pattern."""
+    return "".join("\\" + ch if ch in _GO_META else ch for ch in text)
+
+
+@dataclasses.dataclass
+class PatientQuery:
+    clinic_id: object = None
+    clinic_ids: list | None = None
+    user_id: str | None = None
+    mrn: str | None = None  # equality under the collation
+    birth_date: str | None = None  # equality under the collation
+    search: str | None = None
+    tags: list | None = None
+    sites: list | None = None
+    omit_non_standard_ranges: bool = False
+    last_reviewed: _dt.datetime | None = None
+    ranges: list = dataclasses.field(default_factory=list)  # [(path, "$gte"|..., number)]
+    last_data: list = dataclasses.field(default_factory=list)  # [(path, from|None, to|None)]
+    sort: tuple | None = None  # ((path, 1|-1), ...) without the final _id; None = default
+    offset: int = 0
+    limit: int = 10
+
+    @property
+    def collation(self) -> bool:
+        """As the reference: only for the default sort or a sort by name."""
+        return self.sort is None or any(path == "fullName" for path, _ in self.sort)
+
+    def sort_spec(self) -> dict:
+        spec = dict(self.sort or DEFAULT_SORT)
+        spec["_id"] = 1
+        return spec
+
+
+def build_filter(q: PatientQuery, *, collated: bool = True) -> dict:
+    """The $match document. `collated=False` leaves out the equalities that need the collation."""
+    match: dict = {}
+    if q.clinic_id is not None:
+        match["clinicId"] = object_id(q.clinic_id)
+    if q.clinic_ids is not None:
+        match["clinicId"] = {"$in": [object_id(c) for c in q.clinic_ids]}
+    if q.user_id is not None:
+        match["userId"] = {"$eq": q.user_id}
+    if collated and q.mrn is not None:
+        match["mrn"] = q.mrn
+    if collated and q.birth_date is not None:
+        match["birthDate"] = q.birth_date
+    groups: list[list] = []
+    if q.search:
+        pattern = {"$regex": quote_meta(q.search), "$options": "i"}
+        groups.append([{"fullName": pattern}, {"email": pattern}, {"mrn": pattern}, {"birthDate": pattern}])
+    if q.tags is not None:
+        ids = [ObjectId(t) for t in q.tags if is_hex_id(t)]
+        if ids:
+            match["tags"] = {"$all": ids}
+        else:
+            groups.append([{"tags": {"$size": 0}}, {"tags": {"$exists": False}}])
+    if q.sites is not None:
+        ids = [ObjectId(s) for s in q.sites if is_hex_id(s)]
+        if ids:
+            match["sites"] = {"$elemMatch": {"id": {"$in": ids}}}
+        else:
+            groups.append([{"sites": {"$size": 0}}, {"sites": {"$exists": False}}])
+    if q.omit_non_standard_ranges:
+        groups.append([{"glycemicRanges.preset": "adaStandard"}, {"glycemicRanges": {"$exists": False}}])
+    if q.last_reviewed is not None:
+        match["reviews.0.time"] = {"$lte": q.last_reviewed}
+    for path, op, value in q.ranges:
+        match.setdefault(path, {})[op] = value
+    for path, start, end in q.last_data:
+        window = {}
+        if start is not None:
+            window["$gte"] = start
+        if end is not None:
+            window["$lt"] = end
+        if window:
+            match[path] = window
+    if len(groups) == 1:
+        match["$or"] = groups[0]
+    elif groups:
+        match["$and"] = [{"$or": g} for g in groups]
+    return match
+
+
+def run(store, q: PatientQuery, session=None) -> tuple[list[dict], int]:
+    """(the page of patient documents, the number of matching patients)."""
+    if q.collation and not store.supports_collation:
+        return _run_folded(store.db, q, session)
+    pipeline = [
+        {"$match": build_filter(q)},
+        {"$sort": q.sort_spec()},
+        {"$facet": {"data": [{"$match": {}}, {"$skip": q.offset}, {"$limit": q.limit}],
+                    "meta": [{"$count": "count"}]}},
+        {"$project": {"data": "$data", "temp_count": {"$arrayElemAt": ["$meta", 0]}}},
+        {"$project": {"data": "$data", "count": "$temp_count.count"}},
+    ]
+    kwargs = {"collation": COLLATION} if q.collation else {}
+    rows = list(store.db[COLLECTION].aggregate(pipeline, session=session, **kwargs))
+    if not rows:
+        return [], 0
+    return list(rows[0].get("data") or []), int(rows[0].get("count") or 0)
+
+
+# --- the embedded store's stand-in for the collation ---------------------------------------------
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form (what strength 1 ignores): compatibility-decomposed,
+    combining marks dropped, case-folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def _char_class(ch: str) -> int:
+    # The root collation orders spaces, then punctuation, symbols, digits, then letters.
+    if ch.isspace():
+        return 0
+    cat = unicodedata.category(ch)
+    return {"P": 1, "S": 2, "N": 3}.get(cat[0], 4)
+
+
+def name_key(value) -> tuple:
+    """A sort key giving names the order of the collation (missing and null first)."""
+    if not isinstance(value, str):
+        return (0, ())
+    return (1, tuple((_char_class(ch), ch) for ch in fold(value)))
+
+
+def collated_equal(stored, wanted: str) -> bool:
+    return isinstance(stored, str) and fold(stored) == fold(wanted)
+
+
+def _run_folded(db, q: PatientQuery, session) -> tuple[list[dict], int]:
+    projection = {"fullName": 1}
+    if q.mrn is not None:
+        projection["mrn"] = 1
+    if q.birth_date is not None:
+        projection["birthDate"] = 1
+    rows = list(db[COLLECTION].find(build_filter(q, collated=False), projection, session=session))
+    if q.mrn is not None:
+        rows = [r for r in rows if collated_equal(r.get("mrn"), q.mrn)]
+    if q.birth_date is not None:
+        rows = [r for r in rows if collated_equal(r.get("birthDate"), q.birth_date)]
+    rows.sort(key=lambda r: r["_id"])
+    for path, direction in reversed(q.sort or DEFAULT_SORT):
+        if path == "fullName":
+            rows.sort(key=lambda r: name_key(r.get("fullName")), reverse=direction < 0)
+    page = [r["_id"] for r in rows[q.offset:q.offset + q.limit]]
+    if not page:
+        return [], len(rows)
+    found = {d["_id"]: d for d in db[COLLECTION].find({"_id": {"$in": page}}, session=session)}
+    return [found[i] for i in page if i in found], len(rows)

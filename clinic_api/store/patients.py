@@ -1,0 +1,213 @@
+"""The `patients` collection: one document per (clinic, user), in the reference's BSON shape.
+
+Reads and writes named by intent. Ids arrive as hex strings (clinic) or user id strings and are
+converted here; every function takes an optional `session` for transactions. Duplicate-key errors
+of the unique indexes become 409s (the reference answers 500 for such races).
+"""
+from __future__ import annotations
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from clinic_api import wire
+from clinic_api.errors import Duplicate, NotFound
+from clinic_api.store import deletions
+from clinic_api.store.ids import object_id
+
+COLLECTION = "patients"
+PATIENT_NOT_FOUND = "patient not found"
+ALREADY_MEMBER = "duplicate: patient is already a member of the clinic"
+MRN_TAKEN = "duplicate: mrn must be unique"
+PERMISSIONS = ("custodian", "view", "upload", "note")
+
+
+def _col(db):
+    return db[COLLECTION]
+
+
+def _key(clinic_id, user_id) -> dict:
+    return {"clinicId": object_id(clinic_id), "userId": user_id}
+
+
+def is_custodial(doc: dict | None) -> bool:
+    perms = (doc or {}).get("permissions")
+    return isinstance(perms, dict) and "custodian" in perms
+
+
+def duplicate_error(exc: DuplicateKeyError) -> Duplicate:
+    """The 409 for a unique-index violation: the MRN index or the (clinic, user) index."""
+    pattern = (exc.details or {}).get("keyPattern") or {}
+    if "mrn" in pattern or "UniqueMrn" in str(exc):
+        return Duplicate(MRN_TAKEN)
+    return Duplicate(ALREADY_MEMBER)
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+def find(db, clinic_id, user_id: str, session=None) -> dict | None:
+    return _col(db).find_one(_key(clinic_id, user_id), session=session)
+
+
+def get(db, clinic_id, user_id: str, session=None, missing: str = PATIENT_NOT_FOUND) -> dict:
+    doc = find(db, clinic_id, user_id, session=session)
+    if doc is None:
+        raise NotFound(missing)
+    return doc
+
+
+def of_user(db, user_id: str, session=None) -> list[dict]:
+    return list(_col(db).find({"userId": user_id}, session=session).sort("_id", 1))
+
+
+def clinic_ids_of_user(db, user_id: str, session=None) -> list[ObjectId]:
+    return [d["clinicId"] for d in _col(db).find({"userId": user_id}, {"clinicId": 1}, session=session)]
+
+
+def count_in_clinic(db, clinic_id, session=None) -> int:
+    """Every patient of the clinic (ListPatients' meta.totalCount)."""
+    return _col(db).count_documents({"clinicId": object_id(clinic_id)}, session=session)
+
+
+# --- creation ------------------------------------------------------------------------------
+
+def insert(db, doc: dict, session=None) -> dict:
+    try:
+        _col(db).insert_one(doc, session=session)
+    except DuplicateKeyError as exc:
+        raise duplicate_error(exc) from None
+    return doc
+
+
+def add_legacy_clinician(db, clinic_id, user_id: str, legacy_id: str, session=None) -> dict:
+    doc = _col(db).find_one_and_update(
+        _key(clinic_id, user_id),
+        {"$addToSet": {"legacyClinicianIds": {"$each": [legacy_id]}}, "$set": {"updatedTime": wire.now()}},
+        return_document=ReturnDocument.AFTER, session=session)
+    if doc is None:
+        raise NotFound(PATIENT_NOT_FOUND)
+    return doc
+
+
+# --- updates -------------------------------------------------------------------------------
+
+def update(db, clinic_id, user_id: str, set_fields: dict, session=None, unset: tuple = ()) -> dict:
+    """$set the fields (and updatedTime), $unset the named ones; the document after, or 404."""
+    change: dict = {"$set": {**set_fields, "updatedTime": wire.now()}}
+    if unset:
+        change["$unset"] = {name: "" for name in unset}
+    try:
+        doc = _col(db).find_one_and_update(_key(clinic_id, user_id), change,
+                                           return_document=ReturnDocument.AFTER, session=session)
+    except DuplicateKeyError as exc:
+        raise duplicate_error(exc) from None
+    if doc is None:
+        raise NotFound(PATIENT_NOT_FOUND)
+    return doc
+
+
+def set_permissions(db, clinic_id, user_id: str, permissions: dict, session=None) -> dict:
+    return update(db, clinic_id, user_id, {"permissions": permissions}, session=session)
+
+
+def unset_permission(db, clinic_id, user_id: str, permission: str, session=None) -> dict | None:
+    """Remove one granted permission; None when the patient does not hold it (or is missing)."""
+    selector = {**_key(clinic_id, user_id), f"permissions.{permission}": {"$exists": True}}
+    return _col(db).find_one_and_update(
+        selector, {"$unset": {f"permissions.{permission}": ""}, "$set": {"updatedTime": wire.now()}},
+        return_document=ReturnDocument.AFTER, session=session)
+
+
+def push_review(db, clinic_id, user_id: str, review: dict, session=None) -> dict:
+    """Prepend a review keeping the two newest; updatedTime is left alone (as the reference)."""
+    doc = _col(db).find_one_and_update(
+        _key(clinic_id, user_id), {"$push": {"reviews": {"$each": [review], "$position": 0, "$slice": 2}}},
+        return_document=ReturnDocument.AFTER, session=session)
+    if doc is None:
+        raise NotFound(PATIENT_NOT_FOUND)
+    return doc
+
+
+def pop_review_of(db, clinic_id, user_id: str, clinician_id: str, session=None) -> dict | None:
+    """Remove the newest review when the given clinician wrote it; None when nothing matched."""
+    return _col(db).find_one_and_update(
+        {**_key(clinic_id, user_id), "reviews.0.clinicianId": clinician_id}, {"$pop": {"reviews": -1}},
+        projection={"reviews": 1}, return_document=ReturnDocument.AFTER, session=session)
+
+
+def add_connection_request(db, clinic_id, user_id: str, provider: str, data_source_changes: dict,
+                           request: dict, session=None) -> dict | None:
+    """Prepend a provider connection request (newest first, `$position: 0`, so that a change
+    stream reports the whole array) and update the provider's data source through the
+    positional operator. None when the patient has no data source of that provider."""
+    selector = {**_key(clinic_id, user_id), "dataSources.providerName": provider}
+    change = {"$set": {"updatedTime": wire.now(), **{f"dataSources.$.{k}": v for k, v in data_source_changes.items()}},
+              "$push": {f"providerConnectionRequests.{provider}": {"$each": [request], "$position": 0}}}
+    return _col(db).find_one_and_update(selector, change, return_document=ReturnDocument.AFTER, session=session)
+
+
+def set_data_sources_for_user(db, user_id: str, data_sources: list, session=None) -> int:
+    res = _col(db).update_many({"userId": user_id},
+                               {"$set": {"dataSources": data_sources, "updatedTime": wire.now()}}, session=session)
+    return res.matched_count
+
+
+def set_email_for_user(db, user_id: str, email: str | None, session=None) -> int:
+    """Every record of the user: `$set email` (as given), or `$unset email` when None."""
+    change: dict = {"$set": {"updatedTime": wire.now()}}
+    if email is None:
+        change["$unset"] = {"email": ""}
+    else:
+        change["$set"]["email"] = email
+    return _col(db).update_many({"userId": user_id}, change, session=session).matched_count
+
+
+def _user_scope(clinic_id, user_ids: list | None) -> dict:
+    query: dict = {"clinicId": object_id(clinic_id)}
+    if user_ids is not None:
+        query["userId"] = {"$in": list(user_ids)}
+    return query
+
+
+def assign_tag(db, clinic_id, tag_id, user_ids: list | None, session=None) -> int:
+    """Add a tag to the given patients of a clinic (all when user_ids is None); legacy `tags: null`
+    is first repaired to `[]` (without touching updatedTime), as the reference does."""
+    tag = object_id(tag_id)
+    scope = _user_scope(clinic_id, user_ids)
+    _col(db).update_many({**scope, "tags": {"$type": 10}}, {"$set": {"tags": []}}, session=session)
+    res = _col(db).update_many({**scope, "tags": {"$nin": [tag]}},
+                               {"$addToSet": {"tags": tag}, "$set": {"updatedTime": wire.now()}}, session=session)
+    return res.modified_count
+
+
+def remove_tag(db, clinic_id, tag_id, user_ids: list | None, session=None) -> int:
+    tag = object_id(tag_id)
+    res = _col(db).update_many({**_user_scope(clinic_id, user_ids), "tags": tag},
+                               {"$pull": {"tags": tag}, "$set": {"updatedTime": wire.now()}}, session=session)
+    return res.modified_count
+
+
+# --- removal (always archived first) -----------------------------------------------------------
+
+def remove(db, clinic_id, user_id: str, deleted_by: str | None, session=None) -> dict:
+    """Archive then delete one patient; 404 patient not found when there is none."""
+    doc = get(db, clinic_id, user_id, session=session)
+    deletions.archive(db, "patient", [doc], deleted_by, session=session)
+    if _col(db).delete_one({"_id": doc["_id"]}, session=session).deleted_count != 1:
+        raise NotFound(PATIENT_NOT_FOUND)
+    return doc
+
+
+def remove_many(db, query: dict, deleted_by: str | None = None, session=None) -> list[dict]:
+    """Archive then delete every patient matching the query; the removed documents."""
+    docs = list(_col(db).find(query, session=session))
+    if not docs:
+        return []
+    deletions.archive(db, "patient", docs, deleted_by, session=session)
+    _col(db).delete_many({"_id": {"$in": [d["_id"] for d in docs]}}, session=session)
+    return docs
+
+
+def non_custodial_of_clinic(clinic_id) -> dict:
+    return {"clinicId": object_id(clinic_id),
+            "$or": [{"permissions.custodian": {"$exists": False}}, {"permissions.custodian": False}]}
