@@ -23,3 +23,12 @@ def services():
 
 def db():
     return services().store.db
+
+
+def header(name: str) -> str | None:
+    """A request header's value (first occurrence), or None."""
+    key = name.lower().encode("latin-1")
+    for k, v in _cx.scope.get("headers") or []:
+        if k.lower() == key:
+            return v.decode("latin-1")
+    return None

@@ -4,12 +4,17 @@ from __future__ import annotations
 from connexion import NoContent
 
 from clinic_api import context
-from clinic_api.errors import bad_request
+from clinic_api.errors import BadRequest, bad_request
+from clinic_api.handlers.tags import BODY_MISSING
 from clinic_api.store import sites, tx
 from clinic_api.store.ids import is_hex_id
 
 
 def _check_binding(body) -> None:
+    if not body:
+        # The reference takes an empty body as the empty name (a site its own schema rejects);
+        # connexion hands it over as {} (a real `{}` fails validation before).
+        raise BadRequest(BODY_MISSING)
     # The reference binds the body into a struct with integer counts: a wrong type is a bare 400.
     for field in ("numPatients", "patients"):
         value = (body or {}).get(field)
