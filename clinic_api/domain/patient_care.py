@@ -1,0 +1,93 @@
+"""Care operations on patient records: reviews, upload reminders, provider connection requests,
+data sources and clinic-wide tag assignment (patients.md §11-§15)."""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+
+from clinic_api import wire
+from clinic_api.domain import patient_effects as effects
+from clinic_api.domain import patient_rules as rules
+from clinic_api.errors import Conflict, NotFound
+from clinic_api.store import patient_docs as docs
+from clinic_api.store import patients as store
+
+log = logging.getLogger("clinic_api.patients")
+CONNECT_REQUEST_LIFETIME = _dt.timedelta(days=30)
+NO_REVIEW = "no review to delete"
+
+
+def _is_demo(services, user_id: str) -> bool:
+    demo = services.settings.demo_patient_user_id
+    return bool(demo) and user_id == demo
+
+
+def add_review(services, clinic_id: str, user_id: str, clinician_id: str) -> list:
+    """Mark reviewed now: newest first, the two newest kept."""
+    doc = store.push_review(services.store.db, clinic_id, user_id, {"clinicianId": clinician_id, "time": wire.now()})
+    return doc.get("reviews") or []
+
+
+def revert_review(services, clinic_id: str, user_id: str, clinician_id: str) -> list:
+    """Remove the newest review, which must be the caller's."""
+    db = services.store.db
+    doc = store.pop_review_of(db, clinic_id, user_id, clinician_id)
+    if doc is not None:
+        return doc.get("reviews") or []
+    current = store.get(db, clinic_id, user_id)
+    reviews = current.get("reviews") or []
+    if not reviews:
+        raise NotFound(NO_REVIEW)  # the reference fails with a 500 here
+    if reviews[0].get("clinicianId") != clinician_id:
+        raise Conflict("conflict: cannot revert review from another clinician")
+    return []  # the caller's review became the newest meanwhile: nothing reverted (as the reference)
+
+
+def send_upload_reminder(services, clinic_id: str, user_id: str) -> dict:
+    """Record the reminder time; the reminder mail itself is the worker's effect."""
+    doc = store.update(services.store.db, clinic_id, user_id, {"lastUploadReminderTime": wire.now()})
+    effects.upload_reminder(services, doc)
+    return doc
+
+
+def connect_provider(services, clinic_id: str, user_id: str, provider: str) -> None:
+    """Ask the patient to connect a provider account: the provider's data source is set pending
+    (or pendingReconnect) and the request is prepended to providerConnectionRequests.<p>."""
+    db = services.store.db
+    doc = store.get(db, clinic_id, user_id, missing="error finding patient: patient not found")
+    matching = [ds for ds in doc.get("dataSources") or [] if ds.get("providerName") == provider]
+    if not matching:
+        raise NotFound(store.PATIENT_NOT_FOUND)
+    now = wire.now()
+    changes = {"expirationTime": now + CONNECT_REQUEST_LIFETIME, "state": "pending"}
+    if matching[-1].get("modifiedTime") is not None:
+        changes = {"modifiedTime": now, "expirationTime": now + CONNECT_REQUEST_LIFETIME,
+                   "state": "pendingReconnect"}
+    updated = store.add_connection_request(db, clinic_id, user_id, provider, changes,
+                                           {"providerName": provider, "createdTime": now})
+    if updated is None:
+        raise NotFound(store.PATIENT_NOT_FOUND)
+    if not _is_demo(services, user_id):
+        rules.refresh_count(services, updated["clinicId"])
+    effects.connection_requested(services, updated, provider)
+
+
+def update_data_sources(services, user_id: str, items: list) -> None:
+    """Replace the data sources on every clinic's record of the user. Always succeeds, as the
+    reference (a user without records is fine)."""
+    db = services.store.db
+    try:
+        store.set_data_sources_for_user(db, user_id, [docs.data_source(d) for d in items])
+    except Exception as exc:  # noqa: BLE001 - the reference only logs a failed update
+        log.error("data sources update failed: %s", type(exc).__name__)
+        return
+    if not _is_demo(services, user_id):
+        rules.refresh_counts(services, store.clinic_ids_of_user(db, user_id))
+
+
+def assign_tag(services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:
+    store.assign_tag(services.store.db, clinic_id, tag_id, user_ids)
+
+
+def remove_tag(services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:
+    store.remove_tag(services.store.db, clinic_id, tag_id, user_ids)

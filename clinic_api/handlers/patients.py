@@ -1,0 +1,143 @@
+"""Patients: the clinic's patient list, patient records, sharing and care operations."""
+from __future__ import annotations
+
+from connexion import NoContent
+from connexion.decorators.parameter import sanitized
+
+from clinic_api import context
+from clinic_api.domain import patient_care as care
+from clinic_api.domain import patient_list
+from clinic_api.domain import patients as domain
+from clinic_api.errors import BadRequest, Unauthorized
+from clinic_api.handlers._common import deleted_by, query_time, subject_id, user_subject_id
+from clinic_api.store import clinics as clinics_store
+from clinic_api.store import patient_queries
+from clinic_api.store import patients as store
+from clinic_api.store.patient_view import permissions as permissions_view
+from clinic_api.store.patient_view import reviews as reviews_view
+from clinic_api.store.patient_view import to_api
+
+# connexion hands "cgm.timeInTargetPercent" to a handler as "cgmtimeInTargetPercent".
+_FILTER_ARGS = {sanitized(name): name for name in patient_list.FILTER_PARAMS}
+_WINDOW_ARGS = {sanitized(f"{t}.lastData{e}"): (t, e) for t in ("cgm", "bgm") for e in ("From", "To")}
+
+
+def _no_empty_items(name: str, values):
+    if values is not None and any(v == "" for v in values):
+        raise BadRequest(f'parameter "{name}" in query has an error: empty value is not allowed')
+    return values
+
+
+def list_patients(clinicId, search=None, offset=0, limit=10, sort=None, sortType=None, period=None,
+                  lastReviewed=None, tags=None, sites=None, omitNonStandardRanges=None, **params):
+    filters = {name: params[arg] for arg, name in _FILTER_ARGS.items() if arg in params}
+    windows: dict = {}
+    for arg, (kind, edge) in _WINDOW_ARGS.items():
+        when = query_time(f"{kind}.lastData{edge}", params.get(arg))
+        start, end = windows.get(kind, (None, None))
+        windows[kind] = (when, end) if edge == "From" else (start, when)
+    query = patient_list.list_query(
+        clinicId, params=filters, search=search, offset=offset, limit=limit, sort=sort, sort_type=sortType,
+        period=period, last_reviewed=query_time("lastReviewed", lastReviewed), windows=windows,
+        tags=_no_empty_items("tags", tags), sites=_no_empty_items("sites", sites),
+        omit_non_standard_ranges=omitNonStandardRanges)
+    services = context.services()
+    docs, count = patient_queries.run(services.store, query)
+    total = store.count_in_clinic(services.store.db, clinicId)
+    return {"data": [to_api(d) for d in docs], "meta": {"count": count, "totalCount": total}}, 200
+
+
+def create_patient_account(clinicId, body=None):
+    caller = subject_id()
+    principal = context.principal()
+    invited_by = caller if principal.is_user else None
+    doc = domain.create_account(context.services(), clinicId, body, invited_by)
+    return to_api(doc), 200
+
+
+def create_patient_from_user(clinicId, patientId, body=None):
+    body = dict(body or {})
+    permissions = body.pop("permissions", None)
+    body.pop("attestationSubmitted", None)
+    doc = domain.create_patient_from_user(context.services(), clinicId, patientId, permissions, **body)
+    return to_api(doc), 200
+
+
+def get_patient(clinicId, patientId):
+    return to_api(store.get(context.db(), clinicId, patientId)), 200
+
+
+def update_patient(clinicId, patientId, body=None):
+    return to_api(domain.update_patient(context.services(), clinicId, patientId, body)), 200
+
+
+def delete_patient(clinicId, patientId):
+    domain.remove_patient(context.services(), clinicId, patientId, deleted_by())
+    return NoContent, 204
+
+
+def _relationships(pairs) -> list[dict]:
+    return [{"clinic": clinics_store.to_api(clinic), "patient": to_api(doc)} for clinic, doc in pairs]
+
+
+def find_patients(mrn=None, birthDate=None, workspaceId=None, workspaceIdType=None, offset=0, limit=10):
+    principal = context.principal()
+    if not principal.user_id or principal.is_server:
+        raise Unauthorized("expected authenticated user id")
+    pairs = patient_list.find_for_member(context.services(), principal.user_id, mrn=mrn, birth_date=birthDate,
+                                         workspace_id=workspaceId, workspace_type=workspaceIdType,
+                                         offset=offset, limit=limit)
+    return _relationships(pairs), 200
+
+
+def list_clinics_for_patient(userId, offset=0, limit=10):
+    return _relationships(patient_list.clinics_of_patient(context.services(), userId, offset=offset,
+                                                          limit=limit)), 200
+
+
+def update_patient_permissions(clinicId, patientId, body=None):
+    granted = domain.update_permissions(context.services(), clinicId, patientId, body)
+    if granted is None:
+        return NoContent, 204
+    return permissions_view(granted), 200
+
+
+def delete_patient_permission(clinicId, patientId, permission):
+    domain.delete_permission(context.services(), clinicId, patientId, permission)
+    return NoContent, 204
+
+
+def update_patient_reviews(clinicId, patientId):
+    reviewer = user_subject_id()
+    return reviews_view(care.add_review(context.services(), clinicId, patientId, reviewer)), 200
+
+
+def delete_patient_reviews(clinicId, patientId):
+    reviewer = user_subject_id()
+    return reviews_view(care.revert_review(context.services(), clinicId, patientId, reviewer)), 200
+
+
+def send_upload_reminder(clinicId, patientId):
+    user_subject_id()
+    return to_api(care.send_upload_reminder(context.services(), clinicId, patientId)), 200
+
+
+def connect_provider(clinicId, patientId, providerId):
+    subject_id()
+    care.connect_provider(context.services(), clinicId, patientId, providerId)
+    return NoContent, 204
+
+
+def update_patient_data_sources(userId, body=None):
+    care.update_data_sources(context.services(), userId, body or [])
+    return NoContent, 200
+
+
+def assign_patient_tag_to_clinic_patients(clinicId, patientTagId, body=None):
+    care.assign_tag(context.services(), clinicId, patientTagId, body)
+    return NoContent, 200
+
+
+def delete_patient_tag_from_clinic_patients(clinicId, patientTagId, body=None):
+    care.remove_tag(context.services(), clinicId, patientTagId, body)
+    return NoContent, 200
