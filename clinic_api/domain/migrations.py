@@ -54,9 +54,10 @@ def enable_new_clinic_experience(services, user_id: str) -> dict:
         db = store.db
         clinic = _insert_empty_clinic(db, user_id, session)
         now = clinic["createdTime"]
-        clinicians_store.insert(db, {"clinicId": clinic["_id"], "userId": user_id, "email": emails[0],
-                                     "name": name if isinstance(name, str) else None, "roles": [ADMIN_ROLE],
-                                     "createdTime": now, "updatedTime": now}, session=session)
+        admin = {"_id": ObjectId(), "clinicId": clinic["_id"], "userId": user_id, "email": emails[0],
+                 "name": name if isinstance(name, str) else None, "roles": [ADMIN_ROLE],
+                 "createdTime": now, "updatedTime": now}
+        clinicians_store.insert(db, admin, session=session)
         return clinic
 
     return tx.run(store, work)

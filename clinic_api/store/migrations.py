@@ -6,6 +6,7 @@ createdTime: date, updatedTime: date}. The unique index UniqueClinicianMigration
 alone, across clinics: a legacy user can be migrated into one clinic only, ever."""
 from __future__ import annotations
 
+from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -58,7 +59,8 @@ def insert_pending(db, clinic_oid, user_id: str, session=None) -> dict:
     if exists_for_user(db, user_id, session=session):
         raise Duplicate(DUPLICATE)
     now = wire.now()
-    doc = {"clinicId": clinic_oid, "userId": user_id, "status": PENDING, "createdTime": now, "updatedTime": now}
+    doc = {"_id": ObjectId(), "clinicId": clinic_oid, "userId": user_id, "status": PENDING,
+           "createdTime": now, "updatedTime": now}
     try:
         db[COLLECTION].insert_one(doc, session=session)
     except DuplicateKeyError:
