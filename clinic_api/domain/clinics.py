@@ -2,10 +2,12 @@
 change together or not at all."""
 from __future__ import annotations
 
+from clinic_api.domain import patients as patients_domain
 from clinic_api.errors import InternalError, bad_request
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import deletions, tx
+from clinic_api.store import patients as patients_store
 from clinic_api.store.ids import object_id
 
 
@@ -27,9 +29,12 @@ def create_clinic(services, creator_id: str, body: dict) -> dict:
         admin = clinicians_store.new_record(doc["_id"], user_id=creator_id, roles=["CLINIC_ADMIN"],
                                             email=emails[0] if emails else None, name=profile.get("fullName"))
         clinicians_store.insert(db, admin, session=session)
-        hook = services.extra.get("on_clinic_created")
-        if hook is not None:
-            hook(services, doc, session)
+        demo_id = services.settings.demo_patient_user_id
+        if demo_id:
+            # The demo patient: a view-only patient record of that user, filled from its profile,
+            # counted in the clinic's patient count (no e-mails: it counts as migrated).
+            patients_domain.create_patient_from_user(services, doc["_id"], demo_id, {"view": {}},
+                                                     session=session, isMigrated=True)
         return doc
 
     doc = tx.run(store, work)
@@ -49,13 +54,12 @@ def delete_clinic(services, clinic_id: str, deleted_by: str | None) -> None:
 
     def work(session):
         db = store.db
-        patients = list(db.patients.find({"clinicId": oid}, limit=2, session=session))
-        only_demo = len(patients) == 1 and bool(demo_id) and patients[0].get("userId") == demo_id
-        if patients and not only_demo:
+        count = patients_store.count_in_clinic(db, oid, session=session)
+        only_demo = count == 1 and bool(demo_id) and patients_store.find(db, oid, demo_id, session=session) is not None
+        if count and not only_demo:
             raise bad_request("deletion of non-empty clinics is not allowed")
-        for patient in patients:
-            deletions.archive(db, "patient", [patient], deleted_by, session=session)
-            db.patients.delete_one({"_id": patient["_id"]}, session=session)
+        if only_demo:
+            patients_store.remove(db, oid, demo_id, deleted_by, session=session)
         members = clinicians_store.list_for_clinic(db, oid, session=session)
         deletions.archive(db, "clinician", members, deleted_by, session=session)
         if clinicians_store.delete_many_by_ids(db, [m["_id"] for m in members], session=session) != len(members):
