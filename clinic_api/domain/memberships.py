@@ -201,13 +201,19 @@ def profile_name(services, user_id: str) -> str | None:
 
 def delete_user_from_clinics(services, user_id: str) -> None:
     """The user leaves every clinic (orphaning allowed); a clinic left without any clinician
-    record loses its non-custodial patients."""
+    record loses its non-custodial patients. The patient records of the user are the patients
+    module's (called first, as the reference does)."""
     store = services.store
     db = store.db
-    emptied: list = []
+    patients = _patients_domain()
+    delete_patients = getattr(patients, "delete_patients_of_user", None)
+    if delete_patients is not None:
+        delete_patients(services, user_id)
+    else:
+        log.warning("patients module absent: the user's patient records were not removed")
+    cleanup = getattr(patients, "delete_non_custodial_patients_of_clinic", None)
 
     def work(session):
-        emptied.clear()
         for record in clinicians_store.list_for_user(db, user_id, session=session):
             deletions.archive(db, "clinician", [record], None, session=session)
             clinicians_store.delete_by_oid(db, record["_id"], session=session)
@@ -217,40 +223,27 @@ def delete_user_from_clinics(services, user_id: str) -> None:
             except NotFound:
                 log.warning("clinician record of a missing clinic removed")
                 continue
-            if not clinicians_store.any_for_clinic(db, clinic_oid, session=session):
-                _remove_non_custodial_patients(db, clinic_oid, session)
-                emptied.append(clinic_oid)
+            if cleanup is not None and not clinicians_store.any_for_clinic(db, clinic_oid, session=session):
+                cleanup(services, clinic_oid, session=session)
 
     tx.run(store, work)
-    for clinic_oid in emptied:
-        refresh_patient_count(services, clinic_oid)
 
 
-def _remove_non_custodial_patients(db, clinic_oid, session) -> None:
-    selector = {"clinicId": clinic_oid, "$or": [{"permissions.custodian": {"$exists": False}},
-                                                 {"permissions.custodian": False}]}
-    patients = list(db.patients.find(selector, session=session))
-    if patients:
-        deletions.archive(db, "patient", patients, None, session=session)
-        db.patients.delete_many({"_id": {"$in": [p["_id"] for p in patients]}}, session=session)
-
-
-def refresh_patient_count(services, clinic_oid) -> None:
-    """The clinic's patient count, recomputed when the counts module is there (errors ignored,
-    as the reference)."""
+def _patients_domain():
+    """clinic_api.domain.patients (written alongside), or None while it does not exist."""
     try:
-        from clinic_api.domain import patient_counts
-    except ImportError:
-        return
-    try:
-        patient_counts.refresh(services, clinic_oid)
-    except Exception:  # noqa: BLE001 - the reference ignores refresh failures
-        log.warning("patient count refresh failed")
+        from clinic_api.domain import patients
+    except ModuleNotFoundError as exc:
+        if exc.name != "clinic_api.domain.patients":
+            raise
+        return None
+    return patients
 
 
-def set_user_email(services, user_id: str, email: str) -> None:
-    """The user's new email on all their clinician records; a clash with another record of one
-    of those clinics is 422 and nothing is written."""
+def set_user_email(services, user_id: str, email: str | None) -> None:
+    """The user's new email on all their clinician records (a clash with another record of one
+    of those clinics is 422 and nothing is written), then on their patient records (where no
+    email means: remove it)."""
     store = services.store
     db = store.db
 
@@ -261,5 +254,11 @@ def set_user_email(services, user_id: str, email: str) -> None:
             raise constraint("duplicate email")
         clinicians_store.set_email_everywhere(db, user_id, email, session=session)
 
-    tx.run(store, work)
+    if email is not None:
+        tx.run(store, work)
+    update_patients = getattr(_patients_domain(), "update_patients_email", None)
+    if update_patients is not None:
+        update_patients(services, user_id, email)
+    else:
+        log.warning("patients module absent: the user's patient records keep their email")
 

@@ -3,11 +3,16 @@
 standalone: users are those whose tokens carried an email (`clinic-api token --email`); they are
 kept in the `users` collection (ours, not the reference's), so an invite sent to an email reaches
 the account that later signs in with it. Profiles hold the name a token carried.
-tidepool: shoreline `GET /user/{id}` and seagull `GET /{id}/profile` with the server token.
+tidepool: shoreline `GET /user/{id-or-email}` and seagull `GET /{id}/profile` with the server token.
+
+Both give users as {userid, username, emails}. find_by_email answers None for "no such user",
+as the invite service treats every failure of that lookup (it only logs them).
 """
 from __future__ import annotations
 
+import logging
 import threading
+import urllib.parse
 
 import httpx
 from pymongo import IndexModel
@@ -15,6 +20,7 @@ from pymongo import IndexModel
 from clinic_api.errors import InternalError, NotFound
 from clinic_api.store import indexes
 
+log = logging.getLogger("clinic_api.users")
 COLLECTION = "users"
 indexes.register(COLLECTION, [IndexModel([("emails", 1)], name="UserEmails")])
 
@@ -43,9 +49,11 @@ class StandaloneUsers:
         self.store.db[COLLECTION].update_one({"_id": principal.user_id}, {"$set": fields}, upsert=True)
 
     def get_user(self, user_id: str) -> dict:
-        """{userid, username, emails}; a user never seen has no email."""
+        """{userid, username, emails, roles}; a user never seen has no email and no role (roles,
+        e.g. a legacy clinic account's ["clinic"], are only ever seeded into the collection)."""
         doc = self.store.db[COLLECTION].find_one({"_id": user_id}) or {}
-        return {"userid": user_id, "username": doc.get("username", ""), "emails": list(doc.get("emails") or [])}
+        return {"userid": user_id, "username": doc.get("username", ""), "emails": list(doc.get("emails") or []),
+                "roles": list(doc.get("roles") or [])}
 
     def get_profile(self, user_id: str) -> dict:
         doc = self.store.db[COLLECTION].find_one({"_id": user_id}) or {}
@@ -76,7 +84,7 @@ class TidepoolUsers:
             raise InternalError(f"user service answered {resp.status_code}")
         body = resp.json()
         return {"userid": body.get("userid", user_id), "username": body.get("username", ""),
-                "emails": list(body.get("emails") or [])}
+                "emails": list(body.get("emails") or []), "roles": list(body.get("roles") or [])}
 
     def get_profile(self, user_id: str) -> dict:
         try:
@@ -90,14 +98,21 @@ class TidepoolUsers:
         return resp.json() or {}
 
     def find_by_email(self, email: str) -> dict | None:
+        """The account with this email; None when shoreline has none or the lookup fails."""
         try:
-            resp = self.session.get(f"/user/{email}", base="shoreline")
+            resp = self.session.get(f"/user/{urllib.parse.quote(email, safe='@')}", base="shoreline")
         except httpx.HTTPError as exc:
-            raise InternalError("unable to reach the user service") from exc
-        if resp.status_code == 404:
+            log.warning("user lookup by email failed: %s", type(exc).__name__)
             return None
         if resp.status_code != 200:
-            raise InternalError(f"user service answered {resp.status_code}")
-        body = resp.json()
-        return {"userid": body.get("userid", ""), "username": body.get("username", ""),
+            if resp.status_code not in (204, 404):
+                log.warning("user lookup by email answered %s", resp.status_code)
+            return None
+        try:
+            body = resp.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict) or not body.get("userid"):
+            return None
+        return {"userid": body["userid"], "username": body.get("username", ""),
                 "emails": list(body.get("emails") or [])}
