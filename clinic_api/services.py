@@ -4,6 +4,9 @@ from __future__ import annotations
 import dataclasses
 
 from clinic_api.auth.tokens import ShorelineTokens, StandaloneTokens
+from clinic_api.domain import notifications
+from clinic_api.integrations import accounts as accounts_mod
+from clinic_api.integrations import mail as mail_mod
 from clinic_api.integrations import users as users_mod
 from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.settings import Settings
@@ -20,6 +23,8 @@ class Services:
     session: ServerSession | None = None
     memberships: object = clinicians_store.find_membership
     extra: dict = dataclasses.field(default_factory=dict)
+    mail: object = None
+    accounts: object = None  # custodial accounts and profiles (integrations/accounts.py)
 
 
 def build(settings: Settings, store=None, transport=None) -> Services:
@@ -33,4 +38,7 @@ def build(settings: Settings, store=None, transport=None) -> Services:
         session = None
         tokens = StandaloneTokens(settings.token_secret)
         users = users_mod.StandaloneUsers(store)
-    return Services(settings=settings, store=store, tokens=tokens, users=users, session=session)
+    return Services(settings=settings, store=store, tokens=tokens, users=users, session=session,
+                    mail=mail_mod.build(settings, store),
+                    accounts=accounts_mod.build(settings, store, session),
+                    extra={"after_clinic_created": notifications.after_clinic_created})

@@ -3,6 +3,8 @@
 S  a backend service (server token)          U  any authenticated user (not a server)
 M  a clinician of the path's clinic with CLINIC_MEMBER or CLINIC_ADMIN
 A  a clinician of the path's clinic with CLINIC_ADMIN
+R  a clinician record in the path's clinic, whatever its roles (even none): the invite service's
+   "member" class, looser than M
 Self("p")  a user whose id equals path parameter p
 PUBLIC     not token-authenticated: the operation checks its caller itself (Redox, Xealth)
 
@@ -107,6 +109,14 @@ class _Admin(Rule):
         return "A"
 
 
+class _Record(Rule):
+    def allows(self, req):
+        return req.clinician is not None
+
+    def __repr__(self):
+        return "R"
+
+
 class _Nobody(Rule):
     def allows(self, req):
         return False
@@ -149,7 +159,7 @@ class ParamIs(Rule):
         return f"{self.param}=={self.value}"
 
 
-S, U, M, A, NOBODY, PUBLIC = _Server(), _User(), _Member(), _Admin(), _Nobody(), _Public()
+S, U, M, A, R, NOBODY, PUBLIC = _Server(), _User(), _Member(), _Admin(), _Record(), _Nobody(), _Public()
 
 RULES: dict[str, Rule] = {
     # clinics
@@ -183,16 +193,17 @@ RULES: dict[str, Rule] = {
     "GetInvitedClinician": S,
     "AssociateClinicianToUser": S,
     "DeleteInvitedClinician": S,
-    # invites (the Confirmations operations; rules of the invite service)
-    "InviteClinician": S,
-    "ResendInvite": S,
-    "DeleteInvite": S,
-    "GetClinicianInvite": S,
-    "ListClinicianInvites": S,
-    "AcceptClinicianInvite": S,
-    "DismissClinicianInvite": S,
-    "GetPatientInvites": S,
-    "AcceptPatientInvitation": S,
+    # invites (the Confirmations operations), with the invite service's classes (invites.md §1.3):
+    # its admin class is S | A, its member class S | R, its self class a user on their own path
+    "InviteClinician": S | A,
+    "ResendInvite": S | A,
+    "DeleteInvite": S | A,
+    "GetClinicianInvite": S | A,
+    "GetPatientInvites": S | R,
+    "AcceptPatientInvitation": S | R,
+    "ListClinicianInvites": Self("userId"),
+    "AcceptClinicianInvite": Self("userId"),
+    "DismissClinicianInvite": Self("userId"),
     # users
     "DeleteUserFromClinics": S,
     "UpdateClinicUserDetails": S,
