@@ -29,7 +29,7 @@ def _present(value) -> bool:
 def create_account(services, clinic_id: str, body: dict | None, invited_by: str | None) -> dict:
     """CreatePatientAccount: a custodial account owned by the clinic and its patient record."""
     db = services.store.db
-    fields = docs.from_patient_body(body)
+    fields = docs.from_patient_body(docs.require_body(body))
     clinic = clinics_store.get(db, clinic_id)
     unique = rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], None)
     rules.enforce_patient_limit(services, clinic)
@@ -88,7 +88,7 @@ def create_patient_from_user(services, clinic_id, user_id: str, permissions: dic
     perms = docs.granted(permissions)
     birth = fields.get("birthDate")
     values = {"fullName": fields.get("fullName") or "",
-              "birthDate": docs.check_birth_date(birth) if birth else None,
+              "birthDate": docs.check_birth_date(birth, docs.CREATE_REF) if birth else None,
               "mrn": fields.get("mrn") or None,
               "tags": docs.tag_ids(fields["tags"]) if fields.get("tags") is not None else docs.ABSENT,
               "sites": sites if sites is not None else docs.ABSENT,
@@ -123,7 +123,7 @@ def _deactivated(subscriptions):
 def update_patient(services, clinic_id: str, user_id: str, body: dict | None) -> dict:
     """UpdatePatient, field by field as the reference's whole-struct $set (patients.md §0.5)."""
     db = services.store.db
-    fields = docs.from_patient_body(body)
+    fields = docs.from_patient_body(docs.require_body(body))
     existing = store.get(db, clinic_id, user_id)
     clinic = clinics_store.get(db, clinic_id)
     unique = rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], user_id)

@@ -13,22 +13,32 @@ from clinic_api.store.ids import is_hex_id, object_id
 
 ABSENT = object()  # a body key that was not sent (distinct from null)
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+CREATE_REF = "#/components/schemas/createPatient.v1"
+KIN_DATE = re.compile(r"^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])$")
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def check_birth_date(value: str) -> str:
-    """A `YYYY-MM-DD` date as Go's time.Parse checks it (400 with Go's message otherwise)."""
-    m = _DATE.match(value or "")
-    if not m:
-        raise BadRequest(f'parsing time "{value}" as "2006-01-02": cannot parse "{value}" as "2006"')
-    year, month, day = (int(g) for g in m.groups())
-    if not 1 <= month <= 12:
-        raise BadRequest(f'parsing time "{value}": month out of range')
+def check_birth_date(value: str, ref: str = "#/components/schemas/patient.v1") -> str:
+    """A `YYYY-MM-DD` date: the contract's date format (kin-openapi's message), then Go's
+    time.Parse, which also rejects impossible days such as 2021-02-31."""
+    if not isinstance(value, str) or not KIN_DATE.match(value):
+        raise BadRequest(f'request body has an error: doesn\'t match schema {ref}: Error at "/birthDate": '
+                         f'string doesn\'t match the format "date": string doesn\'t match pattern "{KIN_DATE.pattern}"')
+    year, month, day = (int(g) for g in _DATE.match(value).groups())
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     limit = 28 if month == 2 and not leap else _DAYS[month - 1]
     if not 1 <= day <= limit:
         raise BadRequest(f'parsing time "{value}": day out of range')
     return value
+
+
+def require_body(body):
+    """The patient bodies are required here (the reference accepted none and stored blanks).
+    connexion hands an absent body over as {}, which the contract (fullName and birthDate
+    required) would otherwise have rejected."""
+    if not body:
+        raise BadRequest("request body has an error: value is required but missing")
+    return body
 
 
 def float32(value) -> float:
@@ -94,6 +104,10 @@ def from_patient_body(body: dict | None) -> dict:
     """patient.v1 (CreatePatientAccount / UpdatePatient) -> the fields the service honours.
     Optional list fields are ABSENT when missing or null."""
     body = body or {}
+    for key in ("fullName", "mrn"):  # minLength 1, kept out of the contract so responses may carry ""
+        if body.get(key) == "":
+            raise BadRequest('request body has an error: doesn\'t match schema #/components/schemas/patient.v1: '
+                             f'Error at "/{key}": minimum string length is 1')
     email = body.get("email")
     reviews = [{"clinicianId": r.get("clinicianId", ""), "time": _time_or_none(r.get("time"))}
                for r in body.get("reviews") or []]
