@@ -63,3 +63,34 @@ def assert_key_order(body: dict) -> None:
 def callers(request, names):
     """The named caller fixtures (server, admin, member, other_admin, plain_user, anonymous)."""
     return {name: request.getfixturevalue(name) for name in names}
+
+
+def _spec_schemas():
+    import functools
+    import pathlib
+
+    import yaml
+
+    @functools.lru_cache(maxsize=1)
+    def load():
+        path = pathlib.Path(__file__).resolve().parent.parent / "clinic.v1.yaml"
+        return yaml.safe_load(path.read_text())["components"]["schemas"]
+    return load()
+
+
+def _filled(schema_name: str, values: dict) -> dict:
+    """Every required field of the schema with a zero value of its type, then the given values."""
+    schema = _spec_schemas()[schema_name]
+    out = {}
+    for name in schema.get("required", []):
+        kind = schema["properties"][name].get("type")
+        out[name] = False if kind == "boolean" else 0 if kind == "integer" else 0.0
+    out.update(values)
+    return out
+
+
+def stats(kind: str = "cgm", period: str = "14d", dates: dict | None = None, **values) -> dict:
+    """A stored `summary` whose `<kind>Stats` has the dates and one period with the values given
+    (the rest of what the contract requires zero-filled)."""
+    return {f"{kind}Stats": {"dates": _filled("summaryDates.v1", dates or {}),
+                             "periods": {period: _filled(f"{kind}Period.v1", values)}}}
