@@ -54,9 +54,10 @@ def delete_clinic(services, clinic_id: str, deleted_by: str | None) -> None:
 
     def work(session):
         db = store.db
-        count = patients_store.count_in_clinic(db, oid, session=session)
-        only_demo = count == 1 and bool(demo_id) and patients_store.find(db, oid, demo_id, session=session) is not None
-        if count and not only_demo:
+        # As the reference: look at up to two of the clinic's patients.
+        found = list(db[patients_store.COLLECTION].find({"clinicId": oid}, {"userId": 1}, limit=2, session=session))
+        only_demo = len(found) == 1 and bool(demo_id) and found[0].get("userId") == demo_id
+        if found and not only_demo:
             raise bad_request("deletion of non-empty clinics is not allowed")
         if only_demo:
             patients_store.remove(db, oid, demo_id, deleted_by, session=session)
