@@ -82,7 +82,16 @@ def _required_not_readonly(validator, required, instance, schema):
             yield ValidationError(f'property "{name}" is missing', validator="required", validator_value=required)
 
 
-RequestValidator = validators.extend(Draft4RequestValidator, {"pattern": _pattern, "required": _required_not_readonly})
+def _nullable_all_of(validator, all_of, instance, schema):
+    """`nullable: true` beside `allOf` admits null, as kin-openapi reads it (e.g. clinic.v1
+    phoneNumbers, which the reference answers as null)."""
+    if instance is None and schema.get("nullable"):
+        return
+    yield from Draft4Validator.VALIDATORS["allOf"](validator, all_of, instance, schema)
+
+
+RequestValidator = validators.extend(Draft4RequestValidator, {"pattern": _pattern, "required": _required_not_readonly,
+                                                              "allOf": _nullable_all_of})
 
 
 def _with_defaults(cls):
@@ -269,7 +278,7 @@ class UndecodableBodyValidator(KinBodyValidator):
                                 f'unsupported content type "{mime.split(";")[0].strip()}"')
 
 
-_ResponseSchemaValidator = validators.extend(Draft4ResponseValidator, {"pattern": _pattern})
+_ResponseSchemaValidator = validators.extend(Draft4ResponseValidator, {"pattern": _pattern, "allOf": _nullable_all_of})
 
 
 class GoPatternResponseValidator(JSONResponseBodyValidator):
