@@ -80,6 +80,8 @@ class TidepoolUsers:
             raise InternalError("unable to reach the user service") from exc
         if resp.status_code == 404:
             raise NotFound("not found")
+        if resp.status_code == 204:  # shoreline's "empty user"
+            return {"userid": "", "username": "", "emails": [], "roles": []}
         if resp.status_code != 200:
             raise InternalError(f"user service answered {resp.status_code}")
         body = resp.json()
