@@ -54,17 +54,23 @@ def connect_provider(services, clinic_id: str, user_id: str, provider: str) -> N
     """Ask the patient to connect a provider account: the provider's data source is set pending
     (or pendingReconnect) and the request is prepended to providerConnectionRequests.<p>."""
     db = services.store.db
-    doc = store.get(db, clinic_id, user_id, missing="error finding patient: patient not found")
-    matching = [ds for ds in doc.get("dataSources") or [] if ds.get("providerName") == provider]
-    if not matching:
-        raise NotFound(store.PATIENT_NOT_FOUND)
     now = wire.now()
-    changes = {"expirationTime": now + CONNECT_REQUEST_LIFETIME, "state": "pending"}
-    if matching[-1].get("modifiedTime") is not None:
-        changes = {"modifiedTime": now, "expirationTime": now + CONNECT_REQUEST_LIFETIME,
-                   "state": "pendingReconnect"}
-    updated = store.add_connection_request(db, clinic_id, user_id, provider, changes,
-                                           {"providerName": provider, "createdTime": now})
+    request = {"providerName": provider, "createdTime": now}
+    updated = None
+    for _attempt in range(3):  # the data sources may change between the read and the write
+        doc = store.get(db, clinic_id, user_id, missing="error finding patient: patient not found")
+        sources = doc.get("dataSources") or []
+        matching = [ds for ds in sources if ds.get("providerName") == provider]
+        if not matching:
+            raise NotFound(store.PATIENT_NOT_FOUND)
+        changes = {"expirationTime": now + CONNECT_REQUEST_LIFETIME, "state": "pending"}
+        if matching[-1].get("modifiedTime") is not None:
+            changes = {"modifiedTime": now, "expirationTime": now + CONNECT_REQUEST_LIFETIME,
+                       "state": "pendingReconnect"}
+        index = next(i for i, ds in enumerate(sources) if ds.get("providerName") == provider)
+        updated = store.add_connection_request(db, clinic_id, user_id, provider, index, changes, request)
+        if updated is not None:
+            break
     if updated is None:
         raise NotFound(store.PATIENT_NOT_FOUND)
     if not _is_demo(services, user_id):

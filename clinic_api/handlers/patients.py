@@ -129,15 +129,21 @@ def connect_provider(clinicId, patientId, providerId):
 
 
 def update_patient_data_sources(userId, body=None):
-    care.update_data_sources(context.services(), userId, body or [])
+    care.update_data_sources(context.services(), userId, body if isinstance(body, list) else [])
     return NoContent, 200
 
 
+def _user_ids(body):
+    """The target user ids; None (every patient of the clinic) for no body or a JSON null, which
+    connexion hands over as {} or None."""
+    return body if isinstance(body, list) else None
+
+
 def assign_patient_tag_to_clinic_patients(clinicId, patientTagId, body=None):
-    care.assign_tag(context.services(), clinicId, patientTagId, body)
+    care.assign_tag(context.services(), clinicId, patientTagId, _user_ids(body))
     return NoContent, 200
 
 
 def delete_patient_tag_from_clinic_patients(clinicId, patientTagId, body=None):
-    care.remove_tag(context.services(), clinicId, patientTagId, body)
+    care.remove_tag(context.services(), clinicId, patientTagId, _user_ids(body))
     return NoContent, 200

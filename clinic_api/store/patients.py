@@ -135,13 +135,15 @@ def pop_review_of(db, clinic_id, user_id: str, clinician_id: str, session=None) 
         projection={"reviews": 1}, return_document=ReturnDocument.AFTER, session=session)
 
 
-def add_connection_request(db, clinic_id, user_id: str, provider: str, data_source_changes: dict,
+def add_connection_request(db, clinic_id, user_id: str, provider: str, index: int, data_source_changes: dict,
                            request: dict, session=None) -> dict | None:
     """Prepend a provider connection request (newest first, `$position: 0`, so that a change
-    stream reports the whole array) and update the provider's data source through the
-    positional operator. None when the patient has no data source of that provider."""
-    selector = {**_key(clinic_id, user_id), "dataSources.providerName": provider}
-    change = {"$set": {"updatedTime": wire.now(), **{f"dataSources.$.{k}": v for k, v in data_source_changes.items()}},
+    stream reports the whole array) and update the provider's data source at `index` (the first
+    one of that provider, which the reference addresses with the positional operator; the same
+    dotted path reaches the oplog). None when that element is no longer the provider's."""
+    selector = {**_key(clinic_id, user_id), f"dataSources.{index}.providerName": provider}
+    change = {"$set": {"updatedTime": wire.now(),
+                       **{f"dataSources.{index}.{k}": v for k, v in data_source_changes.items()}},
               "$push": {f"providerConnectionRequests.{provider}": {"$each": [request], "$position": 0}}}
     return _col(db).find_one_and_update(selector, change, return_document=ReturnDocument.AFTER, session=session)
 
@@ -174,7 +176,7 @@ def assign_tag(db, clinic_id, tag_id, user_ids: list | None, session=None) -> in
     is first repaired to `[]` (without touching updatedTime), as the reference does."""
     tag = object_id(tag_id)
     scope = _user_scope(clinic_id, user_ids)
-    _col(db).update_many({**scope, "tags": {"$type": 10}}, {"$set": {"tags": []}}, session=session)
+    _col(db).update_many({**scope, "tags": {"$exists": True, "$eq": None}}, {"$set": {"tags": []}}, session=session)
     res = _col(db).update_many({**scope, "tags": {"$nin": [tag]}},
                                {"$addToSet": {"tags": tag}, "$set": {"updatedTime": wire.now()}}, session=session)
     return res.modified_count
