@@ -42,6 +42,8 @@ class PatientQuery:
     last_reviewed: _dt.datetime | None = None
     ranges: list = dataclasses.field(default_factory=list)  # [(path, "$gte"|..., number)]
     last_data: list = dataclasses.field(default_factory=list)  # [(path, from|None, to|None)]
+    has_mrn: bool | None = None  # internal filters (no public parameter reaches them)
+    has_subscription: bool | None = None
     sort: tuple | None = None  # ((path, 1|-1), ...) without the final _id; None = default
     offset: int = 0
     limit: int = 10
@@ -70,6 +72,12 @@ def build_filter(q: PatientQuery, *, collated: bool = True) -> dict:
         match["mrn"] = q.mrn
     if collated and q.birth_date is not None:
         match["birthDate"] = q.birth_date
+    if q.has_mrn is not None:
+        empty = {"$in": [None, ""]}
+        match["mrn"] = {"$not": empty} if q.has_mrn else empty
+    if q.has_subscription is not None:
+        empty = {"$in": [None, {}]}
+        match["ehrSubscriptions"] = {"$not": empty} if q.has_subscription else empty
     groups: list[list] = []
     if q.search:
         pattern = {"$regex": quote_meta(q.search), "$options": "i"}
