@@ -1,5 +1,7 @@
 """UpdateClinician and DeleteClinician (the admins array kept in step, the last admin kept), and a
 user's clinics (ListClinicsForClinician, ListAllClinicians)."""
+import datetime as dt
+
 from bson import ObjectId
 
 from conftest import ADMIN_ID, MEMBER_ID, OTHER_ADMIN_ID
@@ -7,6 +9,8 @@ from membership_support import (CLINIC_NOT_FOUND, CLINICIAN_NOT_FOUND, NEEDS_ADM
                                 admins_of, assert_denied, assert_token_required, legacy_clinic, record, snapshot)
 
 SECOND_ADMIN = "5555555555"
+EARLIER = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+LATER = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def url(clinic, user_id):
@@ -158,6 +162,7 @@ def test_delete_authorization(other_admin, plain_user, anonymous, member, clinic
 
 def test_a_user_lists_their_clinics_newest_first(admin, clinic, as_user, db):
     second = admin.post("/v1/clinics", json={"name": "Second", "preferredBgUnits": "mmol/L"}).json()
+    db.clinicians.update_one({"clinicId": ObjectId(clinic["id"])}, {"$set": {"createdTime": EARLIER}})
     resp = admin.get(f"/v1/clinicians/{ADMIN_ID}/clinics")
     assert resp.status_code == 200
     got = resp.json()
@@ -193,7 +198,8 @@ def test_list_all_clinicians_handler(server, member, clinic, db):
     from clinic_api.domain import memberships
     from clinic_api.store import clinicians as store
 
-    add_clinician(db, clinic["id"], None, ["CLINIC_MEMBER"], email="inv@x.org", invite_id="k")
+    add_clinician(db, clinic["id"], None, ["CLINIC_MEMBER"], email="inv@x.org", invite_id="k", created=LATER)
+    db.clinicians.update_one({"userId": ADMIN_ID}, {"$set": {"createdTime": EARLIER}})
     rel = memberships.relationships(db, store.list_all(db, offset=0, limit=10))
     assert [r["clinician"].get("id", r["clinician"].get("inviteId")) for r in rel] == ["k", MEMBER_ID, ADMIN_ID]
     assert callable(handlers.list_all_clinicians)

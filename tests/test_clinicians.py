@@ -1,5 +1,7 @@
 """Clinicians of a clinic: list, create, get, update, delete, a user's clinics, and the rule that a
 clinic always keeps an admin (clinics-clinicians.md §0.7, §5, scenarios §10.5-§10.6)."""
+import datetime as dt
+
 import pytest
 from bson import ObjectId
 
@@ -98,8 +100,10 @@ def test_create_authorization(admin, member, other_admin, plain_user, anonymous,
 
 # --- ListClinicians -------------------------------------------------------------------------
 
-def test_list_includes_invites_newest_first_with_paging(admin, member, server, clinic):
+def test_list_includes_invites_newest_first_with_paging(admin, member, server, clinic, db):
     server.post(url(clinic), json={"inviteId": "k1", "email": "inv@x.org", "roles": ["CLINIC_MEMBER"]})
+    for i, key in enumerate(({"userId": ADMIN_ID}, {"userId": MEMBER_ID}, {"inviteId": "k1"})):
+        db.clinicians.update_one(key, {"$set": {"createdTime": dt.datetime(2024, 1, 1 + i, tzinfo=dt.timezone.utc)}})
     listed = admin.get(url(clinic)).json()
     assert [c.get("id", c.get("inviteId")) for c in listed] == ["k1", MEMBER_ID, ADMIN_ID]
     page = admin.get(url(clinic), params={"offset": 1, "limit": 1}).json()

@@ -177,11 +177,13 @@ def test_service_account_unusable_token_answers_500(server, clinic, token_endpoi
     assert resp.status_code == 500 and resp.json() == {"message": "Internal Server Error"}
 
 
-def test_service_account_without_endpoint_is_503(server, clinic):
+def test_service_account_without_endpoint_is_422(server, clinic, db):
+    before = snapshot(db, "clinicians")
     resp = server.post(f"/v1/clinics/{clinic['id']}/service_accounts", json=SA_BODY)
-    assert resp.status_code == 503
-    assert resp.json() == {"message": "service accounts are not available: "
+    assert resp.status_code == 422
+    assert resp.json() == {"message": "constraint violation: service accounts are not available: "
                                       "TIDEPOOL_AUTH_SERVICE_TOKEN_ENDPOINT is not set"}
+    assert snapshot(db, "clinicians") == before
 
 
 def test_service_account_guards_and_body(server, clinic, db, token_endpoint):

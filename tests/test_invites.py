@@ -108,6 +108,9 @@ def test_invite_bad_bodies(admin, clinic, db):
     assert resp.status_code == 400 and resp.json()["message"].startswith("request body has an error")
     for bad in ({"email": "a@b.org"}, {"email": "a@b.org", "roles": []}, {"email": "a@b.org", "roles": ["BOSS"]}):
         assert admin.post(invites_url(clinic), json=bad).status_code == 400
+    resp = admin.post(invites_url(clinic))
+    assert resp.status_code == 400
+    assert resp.json() == {"message": "request body has an error: value is required but missing"}
     assert db.confirmations.count_documents({}) == 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from clinic_api import context
 from clinic_api.domain import invites
+from clinic_api.errors import BadRequest
+from clinic_api.handlers.clinicians import BODY_MISSING
 from clinic_api.store import clinicians
 
 # The invite service answers its cancel/decline operations with a plain-text OK.
@@ -11,7 +13,8 @@ OK_TEXT = ("OK", 200)
 
 
 def invite_clinician(clinicId, body=None):
-    body = body or {}
+    if not body:  # the invite service cannot decode an empty body either
+        raise BadRequest(BODY_MISSING)
     record = invites.invite_clinician(context.services(), context.principal().user_id, clinicId,
                                       body.get("email") or "", body.get("roles"))
     return clinicians.to_api(record), 200

@@ -15,17 +15,10 @@ import urllib.parse
 import httpx
 import jwt
 
-from clinic_api.errors import ApiError, InternalError, bad_request
+from clinic_api.errors import InternalError, bad_request, constraint
 
 log = logging.getLogger("clinic_api.service_accounts")
 NOT_CONFIGURED = "service accounts are not available: TIDEPOOL_AUTH_SERVICE_TOKEN_ENDPOINT is not set"
-
-
-class Unavailable(ApiError):
-    """503: this deployment has no token endpoint for service accounts."""
-
-    status = 503
-    kind = "service unavailable"
 
 
 def _basic(client_id: str, client_secret: str) -> str:
@@ -46,10 +39,11 @@ def _token_fields(resp: httpx.Response) -> dict:
 
 def subject_for(endpoint: str, client_id: str, client_secret: str, *,
                 transport: httpx.BaseTransport | None = None) -> str:
-    """The user id of the client: 503 without an endpoint, 400 when the endpoint rejects the
-    credentials, 500 when it fails or answers without a usable id_token."""
+    """The user id of the client: 422 without an endpoint (this deployment cannot register service
+    accounts), 400 when the endpoint rejects the credentials, 500 when it fails or answers without
+    a usable id_token."""
     if not endpoint:
-        raise Unavailable(NOT_CONFIGURED)
+        raise constraint(NOT_CONFIGURED)
     form = {"grant_type": "client_credentials", "scope": "openid"}
     try:
         with httpx.Client(timeout=30, transport=transport) as http:
