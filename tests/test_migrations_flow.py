@@ -83,6 +83,7 @@ def tidepool(httpserver):
         {"userid": "1234567890", "username": "doc@example.com", "emails": ["doc@example.com"],
          "roles": ["clinician"]})
     httpserver.expect_request("/user/6789012345").respond_with_data("", status=404)
+    httpserver.expect_request("/user/7890123456").respond_with_data("", status=204)  # shoreline's empty user
     httpserver.expect_request(f"/{CLINIC_USER}/profile").respond_with_json({"fullName": "Clinic 1"})
     base = httpserver.url_for("").rstrip("/")
     app = create_app(Settings.from_env({
@@ -103,4 +104,6 @@ def test_legacy_migration_end_to_end_tidepool(tidepool):
     assert db.migrations.count_documents({}) == 1
     # a user the user service does not know: 404 not found, nothing written
     assert result(server.post("/v1/clinicians/6789012345/migrate")) == (404, {"message": "not found"})
+    assert result(server.post("/v1/clinicians/7890123456/migrate")) == (
+        422, {"message": "constraint violation: user 7890123456 is not clinician"})
     assert db.clinics.count_documents({}) == 1
