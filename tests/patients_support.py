@@ -65,20 +65,22 @@ def callers(request, names):
     return {name: request.getfixturevalue(name) for name in names}
 
 
-def _spec_schemas():
-    import functools
-    import pathlib
+_SCHEMAS: dict = {}
 
-    import yaml
 
-    @functools.lru_cache(maxsize=1)
-    def load():
+def _spec_schemas() -> dict:
+    """The contract's component schemas (parsed once)."""
+    if not _SCHEMAS:
+        import pathlib
+
+        import yaml
+
         path = pathlib.Path(__file__).resolve().parent.parent / "clinic.v1.yaml"
-        return yaml.safe_load(path.read_text())["components"]["schemas"]
-    return load()
+        _SCHEMAS.update(yaml.safe_load(path.read_text())["components"]["schemas"])
+    return _SCHEMAS
 
 
-def _filled(schema_name: str, values: dict) -> dict:
+def filled(schema_name: str, values: dict) -> dict:
     """Every required field of the schema with a zero value of its type, then the given values."""
     schema = _spec_schemas()[schema_name]
     out = {}
@@ -92,5 +94,5 @@ def _filled(schema_name: str, values: dict) -> dict:
 def stats(kind: str = "cgm", period: str = "14d", dates: dict | None = None, **values) -> dict:
     """A stored `summary` whose `<kind>Stats` has the dates and one period with the values given
     (the rest of what the contract requires zero-filled)."""
-    return {f"{kind}Stats": {"dates": _filled("summaryDates.v1", dates or {}),
-                             "periods": {period: _filled(f"{kind}Period.v1", values)}}}
+    return {f"{kind}Stats": {"dates": filled("summaryDates.v1", dates or {}),
+                             "periods": {period: filled(f"{kind}Period.v1", values)}}}
