@@ -165,9 +165,40 @@ def first_error(validator, instance) -> ValidationError | None:
     return errs[0] if errs else None
 
 
+# Go's strconv.ParseBool, which the reference's parameter binding uses.
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+GO_BOOLEANS = GO_TRUE + ("0", "f", "F", "FALSE", "false", "False")
+
+
+def go_bool(value) -> bool:
+    """A boolean query parameter as the handler receives it: connexion coerces only
+    true/false spellings, the other Go spellings arrive as strings."""
+    return value is True or value in GO_TRUE
+
+
+def _normalise_booleans(scope, params) -> None:
+    """Rewrite Go-only boolean spellings (1, t, F, ...) as true/false, which is all connexion's
+    coercion of handler arguments understands."""
+    names = {p["name"] for p in params if (p.get("schema") or {}).get("type") == "boolean"}
+    if not names:
+        return
+    pairs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    changed = False
+    for i, (key, value) in enumerate(pairs):
+        if key in names and value in GO_BOOLEANS and value not in ("true", "false"):
+            pairs[i] = (key, "true" if value in GO_TRUE else "false")
+            changed = True
+    if changed:
+        scope["query_string"] = urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote).encode("latin-1")
+
+
 class KinParameterValidator(ParameterValidator):
     """Path, query and header parameters, with the reference's messages. Unknown query
     parameters are ignored (strict validation is off)."""
+
+    def validate(self, scope):
+        super().validate(scope)
+        _normalise_booleans(scope, self.parameters.get("query", []))
 
     def validate_request(self, request):
         raw_query = urllib.parse.parse_qs(request.scope.get("query_string", b"").decode("latin-1"),
@@ -206,8 +237,8 @@ class KinParameterValidator(ParameterValidator):
         if kind in ("integer", "number") and not isinstance(value, (int, float)):
             word = "integer" if kind == "integer" else "number"
             return f"value {raw[0]}: an invalid {word}: invalid syntax"
-        if kind == "boolean" and not isinstance(value, bool):
-            return f"value {raw[0]}: an invalid boolean: invalid syntax"
+        if kind == "boolean":
+            return None if raw[0] in GO_BOOLEANS else f"value {raw[0]}: an invalid boolean: invalid syntax"
         err = first_error(RequestValidator(schema, format_checker=FORMAT_CHECKER), value)
         return reason(err) if err is not None else None
 

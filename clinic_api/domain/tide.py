@@ -1,0 +1,186 @@
+"""The TIDE report: a clinic's tagged patients sorted into glycemic categories by their CGM
+summary for one period, most urgent first.
+
+Each requested category, in priority order, takes up to the remaining budget (100 patients in
+all) of the patients whose `summary.cgmStats.dates.lastData` is at or after the cutoff, who carry
+every requested tag, match the category's thresholds and were not placed in an earlier category.
+A category reached after the budget is spent gets no key. Then, unless excluded, `noData` lists
+up to 50 patients whose data is missing, or older than 8 hours and either older than the cutoff or
+from a Dexcom connection that is not connected (a patient may be in a category and in noData).
+Inside a category patients are sorted by the category's value, then by document id.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+
+from clinic_api.store.ids import hex_id, object_id
+
+PATIENT_LIMIT = 100
+NO_DATA_LIMIT = 50
+NO_DATA = "noData"
+FRESH_DATA = _dt.timedelta(hours=8)
+LAST_DATA = "summary.cgmStats.dates.lastData"
+
+# name -> (filters on the period's fields, sort field, sort direction)
+CATEGORIES: dict[str, tuple[dict, str, int]] = {
+    "timeInVeryLowPercent": ({"timeInVeryLowPercent": {"$gt": 0.01}}, "timeInVeryLowPercent", -1),
+    "timeInAnyLowPercent": ({"timeInAnyLowPercent": {"$gt": 0.04}}, "timeInAnyLowPercent", -1),
+    "timeInExtremeHighPercent": ({"timeInExtremeHighPercent": {"$gte": 0.01}}, "timeInExtremeHighPercent", -1),
+    "timeInVeryHighPercent": ({"timeInVeryHighPercent": {"$gt": 0.05}}, "timeInVeryHighPercent", -1),
+    "timeInAnyHighPercent": ({"timeInAnyHighPercent": {"$gt": 0.25}}, "timeInAnyHighPercent", -1),
+    "dropInTimeInTargetPercent": ({"timeInTargetPercentDelta": {"$lt": -0.15}}, "timeInTargetPercentDelta", 1),
+    "timeInTargetPercent": ({"timeInTargetPercent": {"$lt": 0.7}}, "timeInTargetPercent", 1),
+    "timeCGMUsePercent": ({"timeCGMUsePercent": {"$lt": 0.7}}, "timeCGMUsePercent", 1),
+    "meetingTargets": ({
+        "timeInTargetPercent": {"$gte": 0.7},
+        "timeCGMUsePercent": {"$gte": 0.7},
+        "timeInAnyLowPercent": {"$not": {"$gt": 0.04}},
+        "timeInVeryLowPercent": {"$not": {"$gt": 0.01}},
+        "timeInAnyHighPercent": {"$not": {"$gt": 0.25}},
+        "timeInVeryHighPercent": {"$not": {"$gt": 0.05}},
+        "timeInExtremeHighPercent": {"$not": {"$gte": 0.01}},
+    }, "timeInTargetPercent", -1),
+}
+REQUESTABLE = tuple(CATEGORIES)
+DEFAULT_CATEGORIES = ("timeInVeryLowPercent", "timeInAnyLowPercent", "timeInVeryHighPercent", "timeInAnyHighPercent",
+                      "dropInTimeInTargetPercent", "timeCGMUsePercent", "meetingTargets")
+
+# What the response's config says (constants, whatever was requested).
+FILTERS = {"dropInTimeInTargetPercent": "<-0.15", "timeCGMUsePercent": "<0.7", "timeInAnyLowPercent": ">0.04",
+           "timeInTargetPercent": "<0.7", "timeInVeryLowPercent": ">0.01"}
+THRESHOLDS = {"extremeHighGlucoseThreshold": 19.4, "highGlucoseThreshold": 10, "lowGlucoseThreshold": 3.9,
+              "veryHighGlucoseThreshold": 13.9, "veryLowGlucoseThreshold": 3}
+SCHEMA_VERSION = 2
+RESULT_FIELDS = ("averageGlucoseMmol", "glucoseManagementIndicator", "lastData", "patient", "timeCGMUseMinutes",
+                 "timeCGMUsePercent", "timeInAnyHighPercent", "timeInAnyLowPercent", "timeInExtremeHighPercent",
+                 "timeInHighPercent", "timeInLowPercent", "timeInTargetPercent", "timeInTargetPercentDelta",
+                 "timeInVeryHighPercent", "timeInVeryLowPercent")
+
+
+@dataclasses.dataclass
+class Report:
+    results: dict  # category -> [patient documents], in report order
+    candidates: int = 0  # patients matching a reached category's query (noData included)
+    selected: int = 0  # patients placed in the results (noData included)
+
+
+def ordered_categories(requested) -> list[str]:
+    """The requested categories in priority order without repeats, or the default list."""
+    if requested is None:
+        return list(DEFAULT_CATEGORIES)
+    out: list[str] = []
+    for name in requested:
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _base(clinic_id, tag_ids) -> dict:
+    return {"clinicId": object_id(clinic_id), "tags": {"$all": [object_id(t) for t in tag_ids]}}
+
+
+def category_selector(clinic_id, tag_ids, period: str, cutoff, name: str, exclusions=()) -> dict:
+    filters, _, _ = CATEGORIES[name]
+    prefix = f"summary.cgmStats.periods.{period}."
+    selector = {"_id": {"$nin": list(exclusions)}, **_base(clinic_id, tag_ids), LAST_DATA: {"$gte": cutoff}}
+    selector.update({prefix + field: cond for field, cond in filters.items()})
+    return selector
+
+
+def no_data_selector(clinic_id, tag_ids, cutoff, now) -> dict:
+    stale = {"$and": [{LAST_DATA: {"$lt": now - FRESH_DATA}},
+                      {"$or": [{LAST_DATA: {"$lt": cutoff}},
+                               {"dataSources": {"$elemMatch": {"providerName": "dexcom",
+                                                               "state": {"$ne": "connected"}}}}]}]}
+    return {**_base(clinic_id, tag_ids), "$or": [{LAST_DATA: None}, stale]}
+
+
+def build(db, clinic_id, *, period: str, tag_ids, cutoff, categories=None, exclude_no_data=False,
+          now: _dt.datetime, session=None) -> Report:
+    report = Report(results={})
+    remaining, exclusions = PATIENT_LIMIT, []
+    for name in ordered_categories(categories):
+        _, field, direction = CATEGORIES[name]
+        selector = category_selector(clinic_id, tag_ids, period, cutoff, name, exclusions)
+        report.candidates += db.patients.count_documents(selector, session=session)
+        found = list(db.patients.find(selector, session=session)
+                     .sort([(f"summary.cgmStats.periods.{period}.{field}", direction), ("_id", 1)])
+                     .limit(remaining))
+        report.results[name] = found
+        exclusions.extend(doc["_id"] for doc in found)
+        report.selected += len(found)
+        remaining -= len(found)
+        if remaining < 1:
+            break
+    if not exclude_no_data:
+        selector = no_data_selector(clinic_id, tag_ids, cutoff, now)
+        report.candidates += db.patients.count_documents(selector, session=session)
+        found = list(db.patients.find(selector, session=session).sort([(LAST_DATA, 1), ("_id", 1)])
+                     .limit(NO_DATA_LIMIT))
+        report.results[NO_DATA] = found
+        report.selected += len(found)
+    return report
+
+
+# --- the response ----------------------------------------------------------------------------
+
+def go_number(value):
+    """Go prints integral floats without a fraction (10, not 10.0)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return value
+
+
+def _time(value, format_time):
+    return format_time(value) if isinstance(value, _dt.datetime) else value
+
+
+def patient_to_api(doc: dict, format_time) -> dict:
+    sources = doc.get("dataSources")
+    rendered_sources = None
+    if sources is not None:
+        rendered_sources = []
+        for src in sources:
+            entry = {}
+            if src.get("dataSourceId") is not None:
+                entry["dataSourceId"] = hex_id(src["dataSourceId"])
+            for key in ("expirationTime", "latestDataTime", "modifiedTime"):
+                if src.get(key) is not None:
+                    entry[key] = _time(src[key], format_time)
+            entry["providerName"] = src.get("providerName") or ""
+            entry["state"] = src.get("state") or ""
+            rendered_sources.append(entry)
+    out: dict = {"dataSources": rendered_sources}
+    if doc.get("email") is not None:
+        out["email"] = doc["email"]
+    if doc.get("fullName") is not None:
+        out["fullName"] = doc["fullName"]
+    if doc.get("userId") is not None:
+        out["id"] = doc["userId"]
+    out["reviews"] = [{"clinicianId": r.get("clinicianId", r.get("clinicianid", "")),
+                       "time": _time(r.get("time"), format_time)} for r in doc.get("reviews") or []]
+    out["tags"] = [hex_id(t) for t in doc.get("tags") or []]
+    return out
+
+
+def result_to_api(doc: dict, period: str, format_time) -> dict:
+    cgm = (doc.get("summary") or {}).get("cgmStats") or {}
+    values = dict((cgm.get("periods") or {}).get(period) or {})
+    last_data = (cgm.get("dates") or {}).get("lastData")
+    if last_data is not None:
+        values["lastData"] = _time(last_data, format_time)
+    values["patient"] = patient_to_api(doc, format_time)
+    return {key: go_number(values[key]) for key in RESULT_FIELDS if values.get(key) is not None}
+
+
+def to_api(report: Report, *, clinic_id: str, period: str, tag_ids, cutoff_text: str, format_time) -> dict:
+    config = {"clinicId": clinic_id, "extremeHighGlucoseThreshold": THRESHOLDS["extremeHighGlucoseThreshold"],
+              "filters": dict(FILTERS), "highGlucoseThreshold": THRESHOLDS["highGlucoseThreshold"],
+              "lastDataCutoff": cutoff_text, "lowGlucoseThreshold": THRESHOLDS["lowGlucoseThreshold"],
+              "period": period, "schemaVersion": SCHEMA_VERSION, "tags": list(tag_ids),
+              "veryHighGlucoseThreshold": THRESHOLDS["veryHighGlucoseThreshold"],
+              "veryLowGlucoseThreshold": THRESHOLDS["veryLowGlucoseThreshold"]}
+    results = {name: [result_to_api(doc, period, format_time) for doc in docs]
+               for name, docs in sorted(report.results.items())}
+    return {"config": config, "results": results}
