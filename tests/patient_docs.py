@@ -35,3 +35,25 @@ def insert_patient(db, clinic_id, user_id: str, **fields) -> dict:
 
 def user_id(n: int) -> str:
     return f"{n:010x}"
+
+
+# --- who may call an operation ----------------------------------------------------------------
+
+CALLERS = ("server", "admin", "member", "other_admin", "plain_user", "anonymous")
+FORBIDDEN = {"message": "security requirements failed: the subject is not authorized for the requested action"}
+TOKEN_MISSING = {"message": "session token is missing"}
+
+
+def expect_access(request, call, allowed: dict):
+    """Call the operation as each kind of caller. `allowed` maps a caller name to its expected
+    status; every other caller must get 403 (400 without a token). `call(api)` makes the request
+    and returns the response; the fixtures are looked up by name."""
+    for name in CALLERS:
+        api = request.getfixturevalue(name)
+        resp = call(api)
+        if name in allowed:
+            assert resp.status_code == allowed[name], (name, resp.status_code, resp.text)
+        elif name == "anonymous":
+            assert (resp.status_code, resp.json()) == (400, TOKEN_MISSING), (name, resp.text)
+        else:
+            assert (resp.status_code, resp.json()) == (403, FORBIDDEN), (name, resp.text)

@@ -102,6 +102,10 @@ def remove(db, clinic_id, tag_id, session=None) -> None:
 
 # --- patient side (AssignPatientTagToClinicPatients / DeletePatientTagFromClinicPatients) --------
 
+# `tags: null` (legacy) and nothing else: BSON type 10, spelled so the embedded store can run it.
+EXPLICIT_NULL = {"$exists": True, "$eq": None, "$not": {"$type": "array"}}
+
+
 def _targets(clinic_id, user_ids) -> dict:
     selector: dict = {"clinicId": object_id(clinic_id)}
     if user_ids is not None:
@@ -112,7 +116,7 @@ def _targets(clinic_id, user_ids) -> dict:
 def assign_to_patients(db, clinic_id, tag_id, user_ids=None, session=None) -> None:
     """Add the tag to the clinic's patients (all, or those with the given user ids)."""
     oid = object_id(tag_id)
-    db.patients.update_many({**_targets(clinic_id, user_ids), "tags": {"$type": 10}}, {"$set": {"tags": []}},
+    db.patients.update_many({**_targets(clinic_id, user_ids), "tags": EXPLICIT_NULL}, {"$set": {"tags": []}},
                             session=session)
     db.patients.update_many({**_targets(clinic_id, user_ids), "tags": {"$nin": [oid]}},
                             {"$addToSet": {"tags": oid}, "$set": {"updatedTime": wire.now()}}, session=session)
