@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from clinic_api import wire
 from clinic_api.errors import BadRequest
+from clinic_api.store.tags import EXPLICIT_NULL
 from clinic_api.validation import KIN_DATE_TIME
 
 RANGES = ("AnyHigh", "AnyLow", "ExtremeHigh", "High", "Low", "Target", "VeryHigh", "VeryLow")
@@ -180,7 +181,7 @@ def update_all_clinics(db, user_id: str, parts: dict | None, session=None) -> in
     else:
         if parts:
             # Legacy documents may hold `summary: null`, which a dotted $set cannot enter.
-            db.patients.update_many({"userId": user_id, "summary": {"$type": 10}}, {"$set": {"summary": {}}},
+            db.patients.update_many({"userId": user_id, "summary": EXPLICIT_NULL}, {"$set": {"summary": {}}},
                                     session=session)
         update = {"$set": {**{f"summary.{k}": v for k, v in parts.items()}, "updatedTime": now}}
     return db.patients.update_many({"userId": user_id}, update, session=session).matched_count
