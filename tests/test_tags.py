@@ -5,6 +5,7 @@ import itertools
 import pytest
 from bson import ObjectId
 
+from clinic_api.store import patients as patients_store
 from clinic_api.store import tags as tags_store
 from patient_docs import FIXED, expect_access, insert_patient, user_id
 
@@ -245,7 +246,7 @@ def test_delete_access(request, clinic):
     expect_access(request, lambda api: api.delete(f"{tags_url(clinic)}/{'c' * 24}"), {"server": 204, "admin": 204})
 
 
-# --- the patients' side (used by delete and by the patients family) ----------------------------
+# --- the patients' side (the patients family's store functions, used by delete) ---------------
 
 def _moved_patients(db, clinic_oid, tag_oid, twice=True):
     for n in range(10):
@@ -256,14 +257,14 @@ def _moved_patients(db, clinic_oid, tag_oid, twice=True):
 def test_remove_from_patients_pulls_every_occurrence(db):
     clinic_oid, tag = ObjectId(), ObjectId()
     _moved_patients(db, clinic_oid, tag)
-    tags_store.remove_from_patients(db, clinic_oid, tag)
+    patients_store.remove_tag(db, clinic_oid, tag, None)
     assert db.patients.count_documents({"tags": tag}) == 0
 
 
 def test_remove_from_some_patients(db):
     clinic_oid, tag = ObjectId(), ObjectId()
     _moved_patients(db, clinic_oid, tag)
-    tags_store.remove_from_patients(db, clinic_oid, tag, [user_id(0), user_id(1)])
+    patients_store.remove_tag(db, clinic_oid, tag, [user_id(0), user_id(1)])
     assert db.patients.count_documents({"tags": tag}) == 8
 
 
@@ -272,9 +273,9 @@ def test_assign_to_some_then_all_patients(db):
     _moved_patients(db, clinic_oid, tag, twice=False)
     db.patients.update_one({"userId": user_id(5)}, {"$set": {"tags": None}})
     db.patients.update_one({"userId": user_id(6)}, {"$unset": {"tags": ""}})
-    tags_store.assign_to_patients(db, clinic_oid, tag, [user_id(0), user_id(1)])
+    patients_store.assign_tag(db, clinic_oid, tag, [user_id(0), user_id(1)])
     assert db.patients.count_documents({"tags": tag}) == 2
-    tags_store.assign_to_patients(db, clinic_oid, tag)
+    patients_store.assign_tag(db, clinic_oid, tag, None)
     assert db.patients.count_documents({"tags": tag}) == 10
     assert all(p["tags"] == [tag] for p in db.patients.find())
 

@@ -5,6 +5,7 @@ from connexion import NoContent
 
 from clinic_api import context
 from clinic_api.errors import BadRequest
+from clinic_api.store import patients as patients_store
 from clinic_api.store import sites, tags, tx
 
 
@@ -55,9 +56,10 @@ def delete_patient_tag(clinicId, patientTagId):
 
     def work(session):
         tags.remove(db, clinicId, patientTagId, session=session)
-        # What Tidepool's worker does on seeing lastDeletedPatientTag, when we play the worker.
+        # What Tidepool's worker does on seeing lastDeletedPatientTag (it calls
+        # DeletePatientTagFromClinicPatients), when we play the worker.
         if services.settings.effects == "inline":
-            tags.remove_from_patients(db, clinicId, patientTagId, session=session)
+            patients_store.remove_tag(db, clinicId, patientTagId, None, session=session)
 
     tx.run(services.store, work)
     return NoContent, 204
@@ -70,7 +72,7 @@ def convert_patient_tag_to_site(clinicId, patientTagId):
     def work(session):
         site = sites.create_from_tag(db, clinicId, patientTagId, session=session)
         if services.settings.effects == "inline":
-            tags.remove_from_patients(db, clinicId, patientTagId, session=session)
+            patients_store.remove_tag(db, clinicId, patientTagId, None, session=session)
         return site
 
     return sites.to_api(tx.run(services.store, work)), 200

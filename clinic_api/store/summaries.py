@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from clinic_api import wire
 from clinic_api.errors import BadRequest
-from clinic_api.store.tags import EXPLICIT_NULL
 from clinic_api.validation import KIN_DATE_TIME
 
+# `summary: null` (legacy) and nothing else (BSON type 10, spelled so the embedded store can run it).
+EXPLICIT_NULL = {"$exists": True, "$eq": None, "$not": {"$type": "array"}}
 RANGES = ("AnyHigh", "AnyLow", "ExtremeHigh", "High", "Low", "Target", "VeryHigh", "VeryLow")
 GO_TIME_LAYOUT = "2006-01-02T15:04:05Z07:00"
 

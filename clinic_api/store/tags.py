@@ -100,38 +100,5 @@ def remove(db, clinic_id, tag_id, session=None) -> None:
         raise NotFound(clinics.CLINIC_NOT_FOUND)
 
 
-# --- patient side (AssignPatientTagToClinicPatients / DeletePatientTagFromClinicPatients) --------
-
-# `tags: null` (legacy) and nothing else: BSON type 10, spelled so the embedded store can run it.
-EXPLICIT_NULL = {"$exists": True, "$eq": None, "$not": {"$type": "array"}}
-
-
-def _targets(clinic_id, user_ids) -> dict:
-    selector: dict = {"clinicId": object_id(clinic_id)}
-    if user_ids is not None:
-        selector["userId"] = {"$in": list(user_ids)}
-    return selector
-
-
-def assign_to_patients(db, clinic_id, tag_id, user_ids=None, session=None) -> None:
-    """Add the tag to the clinic's patients (all, or those with the given user ids)."""
-    oid = object_id(tag_id)
-    db.patients.update_many({**_targets(clinic_id, user_ids), "tags": EXPLICIT_NULL}, {"$set": {"tags": []}},
-                            session=session)
-    db.patients.update_many({**_targets(clinic_id, user_ids), "tags": {"$nin": [oid]}},
-                            {"$addToSet": {"tags": oid}, "$set": {"updatedTime": wire.now()}}, session=session)
-
-
-def remove_from_patients(db, clinic_id, tag_id, user_ids=None, session=None) -> None:
-    """Remove every occurrence of the tag from the clinic's patients (all, or the given users)."""
-    oid = object_id(tag_id)
-    db.patients.update_many({**_targets(clinic_id, user_ids), "tags": oid},
-                            {"$pull": {"tags": oid}, "$set": {"updatedTime": wire.now()}}, session=session)
-
-
-def patient_count(db, clinic_oid, tag_oid, session=None) -> int:
-    """Occurrences of the tag over the clinic's patients (a patient listing it twice counts twice)."""
-    rows = db.patients.aggregate([{"$match": {"clinicId": clinic_oid, "tags": tag_oid}}, {"$unwind": "$tags"},
-                                  {"$match": {"tags": tag_oid}}, {"$count": "n"}], session=session)
-    rows = list(rows)
-    return int(rows[0]["n"]) if rows else 0
+# The patients' side (adding a tag to patients, removing it from them) is the patients family's:
+# clinic_api.store.patients.assign_tag / remove_tag. DeletePatientTag's inline effect uses the latter.
