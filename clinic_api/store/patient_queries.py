@@ -2,9 +2,9 @@
 
 On MongoDB it is the reference's single aggregation ($match, $sort, $facet with skip/limit and a
 $count), with the collation {locale: en, strength: 1} when the sort is by name (or the default).
-The embedded store has no collation: there the name-sorted (and collated-equality) queries are
-answered by fetching the matching ids and names, comparing names by a case- and accent-folded key
-in Python, and loading only the page's documents. Every other query takes the aggregation path on
+The embedded store has no collation: there the name-sorted (and collated-equality) queries read
+the matching documents once and compare names (and collated equalities) by a case- and
+accent-folded key in Python. Every other query takes the aggregation path on
 both backends.
 """
 from __future__ import annotations
@@ -163,12 +163,10 @@ def collated_equal(stored, wanted: str) -> bool:
 
 
 def _run_folded(db, q: PatientQuery, session) -> tuple[list[dict], int]:
-    projection = {"fullName": 1}
-    if q.mrn is not None:
-        projection["mrn"] = 1
-    if q.birth_date is not None:
-        projection["birthDate"] = 1
-    rows = list(db[COLLECTION].find(build_filter(q, collated=False), projection, session=session))
+    """One read of the matching documents; collated equalities, name order and the page are
+    applied here. (The embedded store scans its documents for any query, so reading them whole
+    once costs less than reading names first and the page's documents by id after.)"""
+    rows = list(db[COLLECTION].find(build_filter(q, collated=False), session=session))
     if q.mrn is not None:
         rows = [r for r in rows if collated_equal(r.get("mrn"), q.mrn)]
     if q.birth_date is not None:
@@ -177,8 +175,4 @@ def _run_folded(db, q: PatientQuery, session) -> tuple[list[dict], int]:
     for path, direction in reversed(q.sort or DEFAULT_SORT):
         if path == "fullName":
             rows.sort(key=lambda r: name_key(r.get("fullName")), reverse=direction < 0)
-    page = [r["_id"] for r in rows[q.offset:q.offset + q.limit]]
-    if not page:
-        return [], len(rows)
-    found = {d["_id"]: d for d in db[COLLECTION].find({"_id": {"$in": page}}, session=session)}
-    return [found[i] for i in page if i in found], len(rows)
+    return rows[q.offset:q.offset + q.limit], len(rows)
