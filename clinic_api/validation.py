@@ -261,6 +261,9 @@ def _check_array(name, param, schema, value, raw):
     return reason(err)
 
 
+_JSON_NULL = object()  # a body that is the JSON literal null (not the same as no body)
+
+
 class KinBodyValidator(JSONRequestBodyValidator):
     """JSON bodies: an empty body passes when the body is not required; defaults are filled in."""
 
@@ -273,14 +276,22 @@ class KinBodyValidator(JSONRequestBodyValidator):
 
     async def _parse(self, stream, scope):
         body = b"".join([message async for message in stream])
-        if not body.strip():
+        if not body:
             return None
+        if not body.strip():
+            raise errors.BadRequest("request body has an error: failed to decode request body: EOF")
         try:
-            return json.loads(body.decode(self._encoding))
+            parsed = json.loads(body.decode(self._encoding))
         except (ValueError, UnicodeDecodeError) as exc:
             raise errors.BadRequest(f"request body has an error: failed to decode request body: {exc}") from None
+        return _JSON_NULL if parsed is None else parsed
 
     def _validate(self, body):
+        if body is _JSON_NULL:
+            ref = getattr(self, "_ref", None)
+            where = f" {ref}" if ref else ""
+            raise errors.BadRequest(f'request body has an error: doesn\'t match schema{where}: Error at "/": '
+                                    "Value is not nullable")
         if body is None:
             if self._required:
                 raise errors.BadRequest("request body has an error: value is required but missing")
@@ -294,7 +305,13 @@ class KinBodyValidator(JSONRequestBodyValidator):
         return body
 
     def _insert_body(self, receive, *, body, scope):
-        return super()._insert_body(receive, body=body, scope=scope)
+        if body is not None and body is not _JSON_NULL:
+            return super()._insert_body(receive, body=body, scope=scope)
+        # A blank or `null` body was consumed while validating: hand the handler an empty one,
+        # or the next reader would wait for bytes that never come.
+        new_scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+                     + [(b"content-length", b"0")]}
+        return self._insert_messages(receive, messages=[{"type": "http.request", "body": b"", "more_body": False}]), new_scope
 
 
 class UndecodableBodyValidator(KinBodyValidator):
@@ -302,7 +319,7 @@ class UndecodableBodyValidator(KinBodyValidator):
 
     async def _parse(self, stream, scope):
         body = b"".join([message async for message in stream])
-        if not body.strip():
+        if not body:
             return None
         mime = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"content-type"), "")
         raise errors.BadRequest("request body has an error: failed to decode request body: "

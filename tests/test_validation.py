@@ -66,3 +66,13 @@ def test_read_only_fields_are_accepted_in_requests(admin):
 def test_denial_wins_over_a_bad_body(plain_user, server):
     resp = server.post("/v1/clinics", json={"name": 3})
     assert resp.status_code == 403
+
+
+@pytest.mark.parametrize("raw", [b" ", b"\n\t ", b"null"])
+def test_blank_or_null_bodies_do_not_hang(server, clinic, raw):
+    resp = server.request("PUT", f"/v1/clinics/{clinic['id']}/settings/mrn", content=raw,
+                          headers={"content-type": "application/json"})
+    assert resp.status_code == 400
+    resp = server.request("POST", f"/v1/clinics/{clinic['id']}/tier", content=raw,
+                          headers={"content-type": "application/json"})
+    assert resp.status_code in (200, 400)
