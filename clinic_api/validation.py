@@ -128,7 +128,7 @@ def reason(error: ValidationError) -> str:
         kind = val[0] if isinstance(val, list) else val
         return f"value must be {_TYPE_WORDS.get(kind, kind)}"
     if v == "enum":
-        return "value is not one of the allowed values [" + " ".join(_fmt_value(x) for x in val) + "]"
+        return "value is not one of the allowed values " + json.dumps(val, separators=(",", ":"), ensure_ascii=False)
     if v == "minLength":
         return f"minimum string length is {val}"
     if v == "maxLength":

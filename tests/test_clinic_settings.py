@@ -79,11 +79,11 @@ def test_stored_ehr_settings_get_the_reference_defaults(server, db):
 
 @pytest.mark.parametrize("change,pointer,reason", [
     ({"provider": ...}, "/provider", 'property "provider" is missing'),
-    ({"provider": "epic"}, "/provider", "value is not one of the allowed values [xealth redox]"),
+    ({"provider": "epic"}, "/provider", "value is not one of the allowed values [\"xealth\",\"redox\"]"),
     ({"scheduledReports": {"cadence": "2d", "onUploadEnabled": False}}, "/scheduledReports/cadence",
-     "value is not one of the allowed values [1d 7d 14d 30d DISABLED]"),
+     "value is not one of the allowed values [\"1d\",\"7d\",\"14d\",\"30d\",\"DISABLED\"]"),
     ({"scheduledReports": {"cadence": "1d", "onUploadEnabled": True, "onUploadNoteEventType": "Append"}},
-     "/scheduledReports/onUploadNoteEventType", "value is not one of the allowed values [New Replace]"),
+     "/scheduledReports/onUploadNoteEventType", "value is not one of the allowed values [\"New\",\"Replace\"]"),
     ({"destinationIds": {"flowsheet": "f", "results": "r"}}, "/destinationIds/notes", 'property "notes" is missing'),
     ({"mrnIdType": ""}, "/mrnIdType", "minimum string length is 1"),
     ({"flowsheets": {}}, "/flowsheets/icode", 'property "icode" is missing'),

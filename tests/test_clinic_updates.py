@@ -96,7 +96,7 @@ def test_update_with_a_malformed_id_is_400(server, db):
     ({**CLINIC_BODY, "name": ["x"]}, "/name", "value must be a string"),
     ({"name": "x"}, "/preferredBgUnits", 'property "preferredBgUnits" is missing'),
     ({**CLINIC_BODY, "clinicSize": "tiny"}, "/clinicSize",
-     "value is not one of the allowed values [0-249 250-499 500-999 1000+]"),
+     "value is not one of the allowed values [\"0-249\",\"250-499\",\"500-999\",\"1000+\"]"),
     ({**CLINIC_BODY, "state": ""}, "/state", "minimum string length is 1"),
     ({**CLINIC_BODY, "phoneNumbers": [{"number": "1"}, {"number": "1"}]}, "/phoneNumbers", "duplicate items found"),
     ({**CLINIC_BODY, "phoneNumbers": {"number": "1"}}, "/phoneNumbers", "value must be an array"),

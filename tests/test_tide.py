@@ -303,8 +303,8 @@ def test_unknown_clinic_has_empty_results(server):
 
 DT_PATTERN = ("^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])T([0-1][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
               "(\\.[0-9]+)?(Z|(\\+|-)[0-9]{2}:[0-9]{2})?$")
-ALLOWED = ('[timeInVeryLowPercent timeInAnyLowPercent timeInExtremeHighPercent timeInVeryHighPercent '
-           'timeInAnyHighPercent dropInTimeInTargetPercent timeInTargetPercent timeCGMUsePercent meetingTargets]')
+ALLOWED = ('["timeInVeryLowPercent","timeInAnyLowPercent","timeInExtremeHighPercent","timeInVeryHighPercent",'
+           '"timeInAnyHighPercent","dropInTimeInTargetPercent","timeInTargetPercent","timeCGMUsePercent","meetingTargets"]')
 TAG = str(A)
 OK = f"period=14d&tags={TAG}&lastDataCutoff=2024-01-01T00:00:00Z"
 

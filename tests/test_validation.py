@@ -48,7 +48,7 @@ def test_body_messages(admin):
     assert resp.json() == {"message": 'request body has an error: doesn\'t match schema #/components/schemas/clinic.v1: '
                                       'Error at "/preferredBgUnits": property "preferredBgUnits" is missing'}
     resp = admin.post("/v1/clinics", json={"name": "x", "preferredBgUnits": "mg"})
-    assert resp.json()["message"].endswith('Error at "/preferredBgUnits": value is not one of the allowed values [mg/dL mmol/L]')
+    assert resp.json()["message"].endswith('Error at "/preferredBgUnits": value is not one of the allowed values [\"mg/dL\",\"mmol/L\"]')
     resp = admin.post("/v1/clinics", content=b"{nope", headers={"content-type": "application/json"})
     assert resp.status_code == 400
     assert resp.json()["message"].startswith("request body has an error: failed to decode request body: ")
