@@ -9,12 +9,11 @@ from connexion.jsonifier import Jsonifier
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.context import ContextMiddleware
-from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 
-from clinic_api import errors, services as services_mod, spec, validation, wire
+from clinic_api import errors, self_verified, services as services_mod, spec, validation, wire
 from clinic_api.auth.middleware import Authorize, Gate, ResponseFormat
 from clinic_api.resolver import ClinicResolver
 from clinic_api.settings import Settings
@@ -46,7 +45,7 @@ def create_app(settings: Settings | None = None, services=None) -> connexion.Fla
         functools.partial(Gate, services=services),
         RoutingMiddleware,
         functools.partial(Authorize, services=services),
-        RequestValidationMiddleware,
+        self_verified.RequestValidation,  # connexion's, except for operations that verify their callers
         ResponseValidationMiddleware,
         LifespanMiddleware,
         ContextMiddleware,

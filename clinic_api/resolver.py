@@ -10,7 +10,7 @@ from connexion.resolver import Resolver
 from clinic_api.errors import NotImplementedYet
 
 FAMILIES = ("clinics", "settings", "counts", "clinicians", "invites", "users", "patients", "tags", "sites",
-            "summaries", "reports", "migrations", "merges", "ehr")
+            "summaries", "reports", "migrations", "merges", "ehr", "xealth")
 
 
 def snake(operation_id: str) -> str:

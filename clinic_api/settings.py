@@ -7,6 +7,10 @@ import os
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 DEFAULT_TOKEN_SECRET = "clinic-api-development-secret-change-me"
+XEALTH_TOKEN_URL = "https://auth-sandbox.xealth.io/oauth2/token"
+XEALTH_SERVER_BASE_URL = "https://api-sandbox.xealth.io/v2"
+XEALTH_REQUIRED = ("TIDEPOOL_XEALTH_BEARER_TOKEN", "TIDEPOOL_XEALTH_CLIENT_ID", "TIDEPOOL_XEALTH_CLIENT_SECRET",
+                   "TIDEPOOL_APPLICATION_URL")
 
 
 class SettingsError(ValueError):
@@ -53,6 +57,18 @@ class Settings:
     smtp_starttls: bool = False
     web_url: str = "http://localhost:3000"
     service_token_endpoint: str = ""
+    # EHR integrations (Redox, Xealth) and the platform auth service's restricted tokens
+    redox_verification_token: str = ""
+    xealth_enabled: bool = False
+    xealth_bearer_token: str = ""
+    xealth_client_id: str = ""
+    xealth_client_secret: str = ""
+    xealth_token_url: str = XEALTH_TOKEN_URL
+    xealth_server_base_url: str = XEALTH_SERVER_BASE_URL
+    application_url: str = ""
+    auth_external_address: str = ""
+    auth_server_secret: str = ""
+    service_secret: str = ""
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -95,11 +111,33 @@ class Settings:
             smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
             web_url=_str(env, "HYDROPHONE_WEB_URL", "http://localhost:3000"),
             service_token_endpoint=_str(env, "TIDEPOOL_AUTH_SERVICE_TOKEN_ENDPOINT", ""),
+            redox_verification_token=_str(env, "TIDEPOOL_REDOX_VERIFICATION_TOKEN", ""),
+            auth_external_address=_str(env, "TIDEPOOL_AUTH_CLIENT_EXTERNAL_ADDRESS", ""),
+            auth_server_secret=_str(env, "TIDEPOOL_AUTH_CLIENT_EXTERNAL_SERVER_SESSION_TOKEN_SECRET", ""),
+            service_secret=_str(env, "TIDEPOOL_SERVICE_SECRET", ""),
+            **_xealth_from_env(env),
         )
 
     @property
     def embedded_store(self) -> bool:
         return not self.mongodb_uri
+
+
+def _xealth_from_env(env) -> dict:
+    """As the reference: the Xealth variables are read only when TIDEPOOL_XEALTH_ENABLED is true,
+    and then the bearer token, client id/secret and application URL must be set (empty is set)."""
+    if not _bool(env, "TIDEPOOL_XEALTH_ENABLED", False):
+        return {}
+    missing = [name for name in XEALTH_REQUIRED if name not in env]
+    if missing:
+        raise SettingsError(f"required key {missing[0]} missing value")
+    return {"xealth_enabled": True,
+            "xealth_bearer_token": env["TIDEPOOL_XEALTH_BEARER_TOKEN"],
+            "xealth_client_id": env["TIDEPOOL_XEALTH_CLIENT_ID"],
+            "xealth_client_secret": env["TIDEPOOL_XEALTH_CLIENT_SECRET"],
+            "xealth_token_url": _str(env, "TIDEPOOL_XEALTH_TOKEN_URL", XEALTH_TOKEN_URL),
+            "xealth_server_base_url": _str(env, "TIDEPOOL_XEALTH_SERVER_BASE_URL", XEALTH_SERVER_BASE_URL),
+            "application_url": env["TIDEPOOL_APPLICATION_URL"]}
 
 
 def mongo_uri_from_env(env) -> str:

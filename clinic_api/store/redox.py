@@ -1,0 +1,17 @@
+"""The `redox` collection: every EHR message Redox delivered, `{_id, meta, message}`
+(auth note §4.1.2). clinic-worker reads it from the change stream."""
+from __future__ import annotations
+
+from bson import ObjectId
+
+COLLECTION = "redox"
+
+
+def insert_message(db, meta: dict, message: dict) -> ObjectId:
+    doc = {"_id": ObjectId(), "meta": meta, "message": message}
+    db[COLLECTION].insert_one(doc)
+    return doc["_id"]
+
+
+def find_message(db, document_id: ObjectId, data_model: str, event_type: str) -> dict | None:
+    return db[COLLECTION].find_one({"_id": document_id, "meta.DataModel": data_model, "meta.EventType": event_type})
