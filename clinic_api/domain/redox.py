@@ -5,6 +5,7 @@ patients for clinic-worker.
 """
 from __future__ import annotations
 
+import math
 import struct
 
 import bson
@@ -64,9 +65,12 @@ def _float32(value):
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise BadRequest(INVALID_METADATA)
     try:
-        return struct.unpack("f", struct.pack("f", float(value)))[0]
+        narrowed = struct.unpack("f", struct.pack("f", float(value)))[0]
     except (OverflowError, struct.error):
-        raise BadRequest(INVALID_METADATA) from None
+        narrowed = math.inf
+    if math.isinf(narrowed):  # Go: the number overflows a float32
+        raise BadRequest(INVALID_METADATA)
+    return narrowed
 
 
 def _pairs(item: dict, names: tuple) -> dict:

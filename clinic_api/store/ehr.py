@@ -4,6 +4,8 @@ clinics, patient matching by MRN / birth date / full name, the patients' EHR sub
 """
 from __future__ import annotations
 
+from bson import ObjectId
+
 from clinic_api import wire
 from clinic_api.errors import Conflict, NotFound
 from clinic_api.store import patient_queries
@@ -105,7 +107,7 @@ def reschedule_last_orders(db, clinic_ids: list, user_id: str | None = None, now
         messages = ((patient.get("ehrSubscriptions") or {}).get(REDOX_SUBSCRIPTION) or {}).get("matchedMessages")
         last = messages[-1] if isinstance(messages, list) and messages else None
         order_id = last.get("id") if isinstance(last, dict) else None
-        doc: dict = {}
+        doc: dict = {"_id": ObjectId()}
         if "userId" in patient:
             doc["userId"] = patient["userId"]
         if "clinicId" in patient:
