@@ -1,0 +1,130 @@
+"""The merge's own writes to `clinics`, `patients` and `clinicians`, each in the caller's
+transaction (pass `session`). Shapes are the reference's (migrations-merge.md §2.8). A write
+that finds nothing to change means the clinics changed since planning: 409, and the transaction
+rolls back."""
+from __future__ import annotations
+
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from clinic_api import wire
+from clinic_api.errors import Conflict, Duplicate, NotFound, constraint, duplicate
+from clinic_api.store import clinicians as clinicians_store
+from clinic_api.store import clinics as clinics_store
+from clinic_api.store import patients as patients_store
+from clinic_api.store import sites as sites_store
+from clinic_api.store import tags as tags_store
+
+CHANGED = "conflict: the clinics changed while they were being merged"
+CLINICIAN_EMAIL_TAKEN = "a clinician of the target clinic has the email of a source clinician"
+
+
+def _expect_one(count: int) -> None:
+    if count != 1:
+        raise Conflict(CHANGED)
+
+
+# --- the target clinic --------------------------------------------------------------------------
+
+def check_new_tag(clinic: dict, name: str) -> str:
+    """The trimmed name of a tag the clinic can take, as creating a patient tag checks it:
+    422 at 50 tags, then 409 for a name equal (ignoring case and spaces) to another's."""
+    name = tags_store.trim(name)
+    if len(clinic.get("patientTags") or []) >= tags_store.MAX_TAGS:
+        raise constraint(tags_store.TOO_MANY)
+    if tags_store.is_duplicate(clinic, name):
+        raise Duplicate(tags_store.DUPLICATE)
+    return name
+
+
+def add_tag(db, clinic: dict, name: str, session=None) -> dict:
+    """Create a patient tag in the clinic (checked as above); the clinic document after."""
+    name = check_new_tag(clinic, name)
+    tag = {"_id": ObjectId()}
+    if name:
+        tag["name"] = name
+    res = db[clinics_store.COLLECTION].update_one(
+        {"_id": clinic["_id"]}, {"$addToSet": {"patientTags": tag}, "$set": {"updatedTime": wire.now()}},
+        session=session)
+    if res.matched_count != 1:
+        raise NotFound(clinics_store.CLINIC_NOT_FOUND)
+    return {**clinic, "patientTags": list(clinic.get("patientTags") or []) + [tag]}
+
+
+def check_new_site(clinic: dict, name: str) -> None:
+    """409 when the clinic has a site of that name in any case (the 50-site limit is ignored)."""
+    if sites_store.name_taken(clinic, name):
+        raise Duplicate(sites_store.DUPLICATE)
+
+
+def add_site(db, clinic: dict, site: dict, session=None) -> dict:
+    """Push a site (keeping its id) onto the clinic; the clinic document after."""
+    check_new_site(clinic, site.get("name") or "")
+    element = sites_store.element(site)
+    res = db[clinics_store.COLLECTION].update_one(
+        {"_id": clinic["_id"]}, {"$push": {"sites": element}, "$set": {"updatedTime": wire.now()}}, session=session)
+    if res.matched_count != 1:
+        raise NotFound(clinics_store.CLINIC_NOT_FOUND)
+    return {**clinic, "sites": list(clinic.get("sites") or []) + [element]}
+
+
+def add_share_codes(db, clinic_oid, codes: list, session=None) -> None:
+    db[clinics_store.COLLECTION].update_one(
+        {"_id": clinic_oid}, {"$addToSet": {"shareCodes": {"$each": list(codes)}}, "$set": {"updatedTime": wire.now()}},
+        session=session)
+
+
+# --- patients -----------------------------------------------------------------------------------
+
+def _patients(db):
+    return db[patients_store.COLLECTION]
+
+
+def move_patient(db, source_oid, user_id: str, target_oid, *, require_unique_mrn: bool, tag_ids: list,
+                 session=None) -> None:
+    """The patient record changes clinic; its tags become the given target tags. Every other
+    field is kept."""
+    try:
+        res = _patients(db).update_one(
+            {"clinicId": source_oid, "userId": user_id},
+            {"$set": {"clinicId": target_oid, "requireUniqueMrn": require_unique_mrn, "tags": list(tag_ids),
+                      "updatedTime": wire.now()}}, session=session)
+    except DuplicateKeyError as exc:
+        raise patients_store.duplicate_error(exc) from None
+    _expect_one(res.modified_count)
+
+
+def set_patient_tags(db, clinic_oid, user_id: str, tag_ids: list, session=None) -> None:
+    res = _patients(db).update_one({"clinicId": clinic_oid, "userId": user_id},
+                                   {"$set": {"tags": list(tag_ids), "updatedTime": wire.now()}}, session=session)
+    _expect_one(res.modified_count)
+
+
+def push_patient_sites(db, clinic_oid, user_id: str, sites: list, session=None) -> None:
+    """Append the sites to the patient's (no de-duplication)."""
+    res = _patients(db).update_one({"clinicId": clinic_oid, "userId": user_id},
+                                   {"$push": {"sites": {"$each": list(sites)}}, "$set": {"updatedTime": wire.now()}},
+                                   session=session)
+    _expect_one(res.modified_count)
+
+
+def delete_patient(db, clinic_oid, user_id: str, session=None) -> None:
+    """Remove a merged source patient record (not archived: the user stays a patient of the
+    target clinic)."""
+    _expect_one(_patients(db).delete_one({"clinicId": clinic_oid, "userId": user_id}, session=session).deleted_count)
+
+
+def rename_site_of_patients(db, clinic_oid, site_oid, name: str, session=None) -> None:
+    _patients(db).update_many({"clinicId": clinic_oid, "sites.id": site_oid},
+                              {"$set": {"sites.$.name": name, "updatedTime": wire.now()}}, session=session)
+
+
+# --- clinicians ---------------------------------------------------------------------------------
+
+def move_clinician(db, clinician_oid, target_oid, session=None) -> None:
+    try:
+        res = db[clinicians_store.COLLECTION].update_one(
+            {"_id": clinician_oid}, {"$set": {"clinicId": target_oid, "updatedTime": wire.now()}}, session=session)
+    except DuplicateKeyError:
+        raise duplicate(CLINICIAN_EMAIL_TAKEN) from None
+    _expect_one(res.modified_count)

@@ -1,0 +1,40 @@
+"""Clinic merge: the report of what a merge would do, and the merge itself (server only)."""
+from __future__ import annotations
+
+from connexion import NoContent
+from connexion.lifecycle import ConnexionResponse
+
+from clinic_api import context, wire
+from clinic_api.domain.merge import execution, plan_json, planning, report
+from clinic_api.errors import BadRequest
+
+BODY_MISSING = "request body has an error: value is required but missing"
+
+
+def _source_id(body, schema: str) -> str:
+    """The body's sourceId, which the published schema cannot require (it is read-only)."""
+    if body is None:
+        raise BadRequest(BODY_MISSING)
+    source_id = body.get("sourceId")
+    if not source_id:
+        raise BadRequest(f'request body has an error: doesn\'t match schema #/components/schemas/{schema}: '
+                         f'Error at "/sourceId": property "sourceId" is missing')
+    return source_id
+
+
+def generate_merge_report(clinicId, body=None):
+    source_id = _source_id(body, "generateMergeReport.v1")
+    plan = planning.plan_merge(context.services(), clinicId, source_id)
+    if context.header("Accept") == "application/json":
+        return ConnexionResponse(status_code=200, body=wire.dumps(plan_json.to_json(plan)),
+                                 mimetype="application/json", content_type="application/json")
+    return ConnexionResponse(status_code=200, body=report.workbook_bytes(plan), content_type=report.MEDIA_TYPE,
+                             mimetype=report.MEDIA_TYPE,
+                             headers={"Content-Disposition": f"attachment; filename={report.filename(plan)}"})
+
+
+def merge_clinic(clinicId, body=None):
+    source_id = _source_id(body, "mergeClinic.v1")
+    services = context.services()
+    execution.execute(services, planning.plan_merge(services, clinicId, source_id))
+    return NoContent, 200
