@@ -9,6 +9,7 @@ answers 404 `not found: the xealth integration is not enabled` (the reference: 5
 from __future__ import annotations
 
 from connexion import NoContent
+from connexion.lifecycle import ConnexionResponse
 
 from clinic_api import context
 from clinic_api.domain import gojson, xealth, xealth_programs
@@ -57,7 +58,8 @@ def view_pdf_report(clinicId=None, patientId=None, restricted_token=None):
     services = context.services()
     xealth.ensure_enabled(services.settings)
     url = xealth_programs.report_url(services, clinicId, patientId, restricted_token)
-    return VIEWER_PAGE.replace("{{REPORT_URL}}", js_string(url)), 200, {"Content-Type": HTML}
+    page = VIEWER_PAGE.replace("{{REPORT_URL}}", js_string(url)).encode()
+    return ConnexionResponse(status_code=200, body=page, headers={"Content-Type": HTML})
 
 
 # --- the viewer page -----------------------------------------------------------------------------
