@@ -399,3 +399,8 @@ def test_delete_patient_authorization(request, clinic, db, name):
 
 def test_delete_patient_no_token(anonymous, clinic):
     assert anonymous.delete(url(clinic, USER_A)).json() == MISSING_TOKEN
+
+
+def test_create_from_user_ignores_unknown_keys(server, clinic):
+    resp = server.post(url(clinic, USER_A), json={"fullName": "Ann", "session": 1, "services": "x", "foo": [1]})
+    assert resp.status_code == 200 and resp.json()["fullName"] == "Ann"

@@ -55,11 +55,14 @@ def create_patient_account(clinicId, body=None):
     return to_api(doc), 200
 
 
+CREATE_FIELDS = ("isMigrated", "legacyClinicianId", "fullName", "birthDate", "mrn", "tags", "sites",
+                 "glycemicRanges", "diagnosisType")
+
+
 def create_patient_from_user(clinicId, patientId, body=None):
-    body = dict(body or {})
-    permissions = body.pop("permissions", None)
-    body.pop("attestationSubmitted", None)
-    doc = domain.create_patient_from_user(context.services(), clinicId, patientId, permissions, **body)
+    body = body if isinstance(body, dict) else {}
+    fields = {k: body[k] for k in CREATE_FIELDS if k in body}  # anything else is ignored
+    doc = domain.create_patient_from_user(context.services(), clinicId, patientId, body.get("permissions"), **fields)
     return to_api(doc), 200
 
 

@@ -1,7 +1,8 @@
 """The patient list engine (patients.md §0.11): one filter, one sort, a page and the match count.
 
-On MongoDB it is the reference's single aggregation ($match, $sort, $facet with skip/limit and a
-$count), with the collation {locale: en, strength: 1} when the sort is by name (or the default).
+On MongoDB: the reference's filter and sort (the page read through a cursor, the count by a
+second command), with the collation {locale: en, strength: 1} when the sort is by name (or the
+default).
 The embedded store has no collation: there the name-sorted (and collated-equality) queries read
 the matching documents once and compare names (and collated equalities) by a case- and
 accent-folded key in Python. Every other query takes the aggregation path on
@@ -116,22 +117,23 @@ def build_filter(q: PatientQuery, *, collated: bool = True) -> dict:
 
 
 def run(store, q: PatientQuery, session=None) -> tuple[list[dict], int]:
-    """(the page of patient documents, the number of matching patients)."""
+    """(the page of patient documents, the number of matching patients).
+
+    The reference computes both in one aggregation whose $facet returns the whole page as a single
+    document, which fails beyond MongoDB's 16 MB document limit (a 500 for a large `limit`); here
+    the page is a cursor and the count a second command, same filter, sort and collation."""
     if q.collation and not store.supports_collation:
         return _run_folded(store.db, q, session)
-    pipeline = [
-        {"$match": build_filter(q)},
-        {"$sort": q.sort_spec()},
-        {"$facet": {"data": [{"$match": {}}, {"$skip": q.offset}, {"$limit": q.limit}],
-                    "meta": [{"$count": "count"}]}},
-        {"$project": {"data": "$data", "temp_count": {"$arrayElemAt": ["$meta", 0]}}},
-        {"$project": {"data": "$data", "count": "$temp_count.count"}},
-    ]
+    match = build_filter(q)
     kwargs = {"collation": COLLATION} if q.collation else {}
-    rows = list(store.db[COLLECTION].aggregate(pipeline, session=session, **kwargs))
-    if not rows:
+    coll = store.db[COLLECTION]
+    cursor = coll.find(match, session=session, **kwargs).sort(list(q.sort_spec().items()))
+    docs = list(cursor.skip(q.offset).limit(q.limit))
+    if not docs and q.offset == 0:
         return [], 0
-    return list(rows[0].get("data") or []), int(rows[0].get("count") or 0)
+    if q.offset == 0 and len(docs) < q.limit:
+        return docs, len(docs)  # the whole result is in hand: no count needed
+    return docs, coll.count_documents(match, session=session, **kwargs)
 
 
 # --- the embedded store's stand-in for the collation ---------------------------------------------

@@ -117,6 +117,8 @@ def _plain(value):
         return str(value)
     if isinstance(value, _dt.datetime):
         return wire.format_time(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)  # Go prints an integral float64 without a fraction
     return value
 
 
