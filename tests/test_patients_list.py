@@ -280,3 +280,42 @@ def test_authorization(request, clinic, name, status):
         assert resp.json() == NOT_AUTHORIZED
     if status == 400:
         assert resp.json() == MISSING_TOKEN
+
+
+# --- every parameter of the contract ------------------------------------------------------------------
+
+def _spec_filter_params():
+    import pathlib
+
+    import yaml
+    spec = yaml.safe_load((pathlib.Path(__file__).resolve().parent.parent / "clinic.v1.yaml").read_text())
+    params = spec["paths"]["/v1/clinics/{clinicId}/patients"]["get"]["parameters"]
+    return {p["name"] for p in params if "name" in p and p["name"][:4] in ("cgm.", "bgm.")}
+
+
+def test_every_range_filter_of_the_contract_is_parsed():
+    from clinic_api.domain import patient_list
+    windows = {f"{t}.lastData{e}" for t in ("cgm", "bgm") for e in ("From", "To")}
+    assert set(patient_list.FILTER_PARAMS) == _spec_filter_params() - windows
+
+
+def test_each_range_filter_applies_to_its_own_field(server, db):
+    from clinic_api.domain import patient_list
+    clinic = ObjectId()
+    for n, (name, (kind, field)) in enumerate(sorted(patient_list.FILTER_PARAMS.items())):
+        insert_patient(db, clinic, uid(n + 1), summary=stats(kind, "30d", **{field: 3}))
+    for n, name in enumerate(sorted(patient_list.FILTER_PARAMS)):
+        resp = server.get(f"/v1/clinics/{clinic}/patients?{name}=%3E%3D3&period=30d")
+        assert ids(resp) == [uid(n + 1)], name
+
+
+def test_every_sort_attribute_answers(member, clinic, db):
+    from clinic_api.domain import patient_list
+    insert_patient(db, clinic["id"], uid(1), summary=stats("cgm", dates={"hasLastData": True, "lastData": T0}))
+    insert_patient(db, clinic["id"], uid(2))
+    for kind, attrs in patient_list.PERIOD_ATTRS.items():
+        every = sorted(attrs) + list(patient_list.DATE_ATTRS) + list(patient_list.TOP_LEVEL)
+        for n, attr in enumerate(every):
+            sign = "%2B" if n % 2 else "-"
+            resp = member.get(url(clinic, f"sort={sign}{attr}&sortType={kind}&period=7d"))
+            assert resp.status_code == 200 and resp.json()["meta"]["count"] == 2, (kind, attr, resp.text)
