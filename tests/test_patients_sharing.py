@@ -269,3 +269,18 @@ def test_tag_bodies_and_authorization(request, clinic, db, tagged, action):
     assert (resp.status_code, resp.json()["message"].endswith("minimum number of items is 1")) == (400, True)
     for name, status in [("member", 403), ("other_admin", 403), ("plain_user", 403), ("anonymous", 400)]:
         assert request.getfixturevalue(name).post(path).status_code == status
+
+
+@pytest.mark.parametrize("name,status", [("admin", 403), ("member", 403), ("other_admin", 403), ("plain_user", 403),
+                                         ("anonymous", 400)])
+def test_delete_permission_authorization(request, clinic, db, name, status):
+    insert_patient(db, clinic["id"], USER_A, permissions={"view": {}, "note": {}})
+    resp = request.getfixturevalue(name).delete(base(clinic) + "/permissions/note")
+    assert (resp.status_code, resp.json()) == (status, NOT_AUTHORIZED if status == 403 else MISSING_TOKEN)
+    assert db.patients.find_one({"userId": USER_A})["permissions"] == {"view": {}, "note": {}}
+
+
+@pytest.mark.parametrize("name,status", [("member", 403), ("other_admin", 403), ("plain_user", 403), ("anonymous", 400)])
+def test_data_sources_authorization(request, clinic, name, status):
+    resp = request.getfixturevalue(name).put(f"/v1/patients/{USER_A}/data_sources", json=[])
+    assert (resp.status_code, resp.json()) == (status, NOT_AUTHORIZED if status == 403 else MISSING_TOKEN)
