@@ -86,6 +86,13 @@ def pair(db, source_name="Source Clinic", target_name="Target Clinic", **common)
     return source, target
 
 
+def snapshot(db):
+    """Everything the merge may write."""
+    return {name: sorted(db[name].find(), key=lambda d: str(d["_id"]))
+            for name in ("clinics", "patients", "clinicians", "merge_plans", "clinic_deletions", "clinician_deletions",
+                         "patient_deletions", "outbox")}
+
+
 def report_url(target: dict) -> str:
     return f"/v1/clinics/{target['_id']}/reports/merge"
 
@@ -99,7 +106,8 @@ def body(source: dict) -> dict:
 
 
 def read_workbook(content: bytes) -> dict[str, list[list]]:
-    """{sheet title: rows of cell values} (an empty cell reads as None, trailing ones dropped)."""
+    """{sheet title: rows of cell values} (an empty cell reads as None, trailing ones dropped;
+    trailing empty rows are not stored in the file)."""
     book = load_workbook(io.BytesIO(content))
     out = {}
     for sheet in book.worksheets:
@@ -111,3 +119,77 @@ def read_workbook(content: bytes) -> dict[str, list[list]]:
             rows.append(values)
         out[sheet.title] = rows
     return out
+
+
+# --- the reference's merge population (migrations-merge.md §4.3/§4.4), deterministic ------------
+
+def uid(prefix: str, n: int) -> str:
+    return f"{prefix}{n:09d}"
+
+
+def unique_patient(clinic: dict, user_id: str, k: int, **fields) -> dict:
+    """A patient whose name, birth date and MRN no other patient has (k is globally unique)."""
+    doc = {"_id": ObjectId(), "clinicId": clinic["_id"], "userId": user_id, "fullName": f"Person {k:05d}",
+           "birthDate": (dt.date(1950, 1, 1) + dt.timedelta(days=k)).isoformat(), "mrn": f"MRN{k:05d}",
+           "email": f"{user_id}@example.com", "tags": [], "createdTime": T0, "updatedTime": T0,
+           "requireUniqueMrn": False}
+    doc.update(fields)
+    return doc
+
+
+LIKELY_SHAPES = (("fullName", "birthDate"), ("fullName", "mrn"), ("birthDate", "mrn"))
+
+
+def population(source: dict, target: dict, unique: int = 50, twins: int = 10, likely: int = 9, name_only: int = 8,
+               mrn_only: int = 7) -> dict:
+    """Source: `unique` patients. Target: `unique` others, plus for consecutive source patients
+    `twins` with the same userId, `likely` duplicates (2 of name/DOB/MRN copied, in turn),
+    `name_only` and `mrn_only` ones. Each clinic gets 3 tags and the sites `<x>1`, `<x>2` and
+    `Shared` (same name, different ids); base patients carry 2 of their clinic's tags and one
+    site; the first twin pair both carry `Shared`, the second pair has no `sites` at all."""
+    k = itertools.count(1)
+    for clinic, prefix in ((source, "s"), (target, "t")):
+        clinic["patientTags"] = [{"_id": ObjectId(), "name": f"{prefix}-tag{i}"} for i in range(3)]
+        clinic["sites"] = [{"id": ObjectId(), "name": f"{prefix}{i}"} for i in (1, 2)] + [
+            {"id": ObjectId(), "name": "Shared"}]
+
+    def based(clinic, user_id, i):
+        tags, sites = clinic["patientTags"], clinic["sites"]
+        return unique_patient(clinic, user_id, next(k), tags=[tags[i % 3]["_id"], tags[(i + 1) % 3]["_id"]],
+                              sites=[sites[i % 3]])
+
+    src = [based(source, uid("s", i), i) for i in range(unique)]
+    tgt = [based(target, uid("t", i), i) for i in range(unique)]
+    i = 0
+    for j in range(twins):
+        twin = based(target, src[i]["userId"], j)
+        if j == 0:
+            src[i]["sites"] = [source["sites"][0], source["sites"][2]]
+            twin["sites"] = [target["sites"][1], target["sites"][2]]
+        elif j == 1:
+            del src[i]["sites"]
+            del twin["sites"]
+        tgt.append(twin)
+        i += 1
+    for j in range(likely):
+        dup = unique_patient(target, uid("l", j), next(k))
+        for field in LIKELY_SHAPES[j % 3]:
+            dup[field] = src[i][field]
+        tgt.append(dup)
+        i += 1
+    for j in range(name_only):
+        tgt.append(unique_patient(target, uid("n", j), next(k), fullName=src[i]["fullName"]))
+        i += 1
+    for j in range(mrn_only):
+        tgt.append(unique_patient(target, uid("m", j), next(k), mrn=src[i]["mrn"]))
+        i += 1
+    return {"source": src, "target": tgt}
+
+
+def insert_population(db, source: dict, target: dict, **counts) -> dict:
+    data = population(source, target, **counts)
+    for clinic in (source, target):
+        db.clinics.update_one({"_id": clinic["_id"]},
+                              {"$set": {"patientTags": clinic["patientTags"], "sites": clinic["sites"]}})
+    db.patients.insert_many(data["source"] + data["target"])
+    return data

@@ -55,9 +55,11 @@ def preflight(plan: MergePlan) -> None:
             new_name = renamed(site.site, clinic["sites"])
             if new_name != name:
                 clinic["sites"].append({**site.site, "name": new_name})
-    taken = {c.clinician.get("email") for c in plan.clinicians if c.action in (RETAIN, MERGE_INTO)}
+    # The target's unique (clinicId, email) index covers every record having the field, null included.
+    taken = {c.clinician["email"] for c in plan.clinicians
+             if c.action in (RETAIN, MERGE_INTO) and "email" in c.clinician}
     for c in plan.clinicians:
-        if c.action == MOVE and c.clinician.get("email") is not None and c.clinician["email"] in taken:
+        if c.action == MOVE and "email" in c.clinician and c.clinician["email"] in taken:
             raise duplicate(writes.CLINICIAN_EMAIL_TAKEN)
 
 

@@ -93,7 +93,8 @@ def clusters_sheet(clusters: list, clinic: dict) -> list[list]:
         for member in cluster.members:
             p = member.patient
             rows.append([""] + details(p, tag_names(p, tags), site_names(p.get("sites"), []))
-                        + [", ".join(member.conflicts.get(cat) or []) for cat in (LIKELY_DUPLICATES, NAME_ONLY, MRN_ONLY)])
+                        + [", ".join(member.conflicts.get(cat) or [])
+                           for cat in (LIKELY_DUPLICATES, NAME_ONLY, MRN_ONLY)])
         rows.append([])
     return rows
 
