@@ -65,11 +65,6 @@ class InternalError(ApiError):
     kind = "internal server error"
 
 
-class NotImplementedYet(ApiError):
-    status = 501
-    kind = "not implemented"
-
-
 class NoChange(ApiError):
     """Answered as 204 without a body."""
 
