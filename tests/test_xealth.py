@@ -82,7 +82,8 @@ def test_initial_preorder_for_a_child_asks_for_a_guardian(xealth, xealth_clinic)
 def test_thirteenth_birthday_switches_to_the_patient_form(xealth, xealth_clinic):
     # The clock is 2099-02-01: born 2086-02-01 is 13 today, 2086-02-02 is not yet.
     assert xealth.preorder(preorder(dob="2086-02-01")).json()["preorderFormInfo"]["formId"] == "patient_enrollment_form"
-    assert xealth.preorder(preorder(dob="2086-02-02")).json()["preorderFormInfo"]["formId"] == "guardian_enrollment_form"
+    child = xealth.preorder(preorder(dob="2086-02-02")).json()
+    assert child["preorderFormInfo"]["formId"] == "guardian_enrollment_form"
 
 
 def test_initial_preorder_shows_the_clinics_tags(xealth, xealth_clinic, admin, db):

@@ -96,7 +96,8 @@ def test_order_for_an_existing_patient_only_subscribes(xealth, xealth_clinic, ad
     xealth.serve_order(order(None))
     assert xealth.notify(notification()).status_code == 200
     assert db.patients.count_documents({}) == 1
-    assert patient_doc(db)["userId"] == existing["id"] and patient_doc(db)["ehrSubscriptions"]["xealthReports"]["active"]
+    patient = patient_doc(db)
+    assert patient["userId"] == existing["id"] and patient["ehrSubscriptions"]["xealthReports"]["active"]
 
 
 def test_xealth_failures_are_server_errors(xealth, xealth_clinic, db):
@@ -243,7 +244,8 @@ def test_viewer_checks(xealth, xealth_clinic, server, db, anonymous, monkeypatch
     xealth.serve_order(order(None))
     assert xealth.notify(notification("cancel")).status_code == 200
     resp = viewer(anonymous, xealth_clinic["id"], user_id, token)
-    assert (resp.status_code, resp.json()) == (401, {"message": "unauthorized: patient doesn't have active subscriptions"})
+    assert (resp.status_code, resp.json()) == (
+        401, {"message": "unauthorized: patient doesn't have active subscriptions"})
     monkeypatch.setitem(services.extra, "clock", lambda: NOW + dt.timedelta(hours=2))
     assert viewer(anonymous, xealth_clinic["id"], user_id, token).json()["message"] == \
         "unauthorized: invalid or expired token"
@@ -264,7 +266,8 @@ def test_viewer_report_without_summary_and_missing_fields(xealth, xealth_clinic,
 def test_viewer_parameters_are_required(xealth, anonymous, query, missing):
     resp = anonymous.get(f"/v1/xealth/report/web/viewer.html?{query}")
     assert resp.status_code == 400
-    assert resp.json() == {"message": f"Invalid format for parameter {missing}: query parameter '{missing}' is required"}
+    assert resp.json() == {
+        "message": f"Invalid format for parameter {missing}: query parameter '{missing}' is required"}
 
 
 def test_viewer_assets_are_not_served(anonymous):

@@ -149,7 +149,8 @@ def test_platform_restricted_tokens(platform):
 
 def test_platform_service_secret_replaces_the_session_token(platform):
     platform.expect_request("/auth-api/v1/users/u1/restricted_tokens", method="POST",
-                            headers={"X-Tidepool-Service-Secret": "shh"}).respond_with_json({**TOKEN_JSON, "userId": "u1"})
+                            headers={"X-Tidepool-Service-Secret": "shh"}).respond_with_json(
+                                {**TOKEN_JSON, "userId": "u1"})
     client = TidepoolRestrictedTokens(platform_settings(platform, TIDEPOOL_SERVICE_SECRET="shh"))
     assert client.create("u1")["userId"] == "u1"
     assert not [r for r, _ in platform.log if r.path == "/external/auth/serverlogin"]
@@ -209,7 +210,8 @@ def test_xealth_client_token_reuse_and_expiry(httpserver):
 def test_xealth_client_token_failures(httpserver, status, body):
     settings = Settings.from_env({"TIDEPOOL_XEALTH_ENABLED": "1", "TIDEPOOL_XEALTH_BEARER_TOKEN": "b",
                                   "TIDEPOOL_XEALTH_CLIENT_ID": "id", "TIDEPOOL_XEALTH_CLIENT_SECRET": "s",
-                                  "TIDEPOOL_APPLICATION_URL": "", "TIDEPOOL_XEALTH_TOKEN_URL": httpserver.url_for("/t")})
+                                  "TIDEPOOL_APPLICATION_URL": "",
+                                  "TIDEPOOL_XEALTH_TOKEN_URL": httpserver.url_for("/t")})
     httpserver.expect_request("/t").respond_with_json(body, status)
     with pytest.raises(InternalError):
         XealthClient(settings).access_token()
