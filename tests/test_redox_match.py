@@ -242,3 +242,50 @@ def test_redox_scenario(services, monkeypatch, anonymous, server, admin, db):
     resp = server.post(f"/v1/patients/{patient['id']}/summary", json=cgm_summary())  # 10
     assert resp.status_code == 200, resp.text
     assert admin.delete(f"/v1/clinics/{clinic['id']}/patients/{patient['id']}").status_code == 204  # 11
+
+
+# --- the subscription's optimistic lock ----------------------------------------------------------------
+
+class _StalePatients:
+    """The patients collection as a concurrent writer makes it look: the first `stale` reads
+    return an updatedTime that is no longer stored."""
+
+    def __init__(self, collection, stale):
+        self.collection, self.stale = collection, stale
+
+    def find_one(self, *args, **kwargs):
+        doc = self.collection.find_one(*args, **kwargs)
+        if doc is not None and self.stale > 0:
+            self.stale -= 1
+            doc["updatedTime"] = NOW.replace(year=2000)
+        return doc
+
+    def update_one(self, *args, **kwargs):
+        return self.collection.update_one(*args, **kwargs)
+
+
+class _RacyDb(dict):
+    def __init__(self, db, stale):
+        super().__init__()
+        self.db, self.patients = db, _StalePatients(db.patients, stale)
+
+    def __getitem__(self, name):
+        return self.patients if name == "patients" else self.db[name]
+
+
+@pytest.mark.parametrize("stale,status", [(1, None), (5, 409)])
+def test_subscription_update_retries_a_lost_race(admin, clinic, db, stale, status):
+    from clinic_api.errors import Conflict
+    from clinic_api.store import ehr
+
+    patient = add_patient(admin, clinic["id"])
+    matched = {"id": ObjectId(), "dataModel": "Order", "eventType": "New"}
+    racy = _RacyDb(db, stale)
+    if status is None:
+        sub = ehr.update_subscription(racy, clinic["id"], patient["id"], "summaryAndReports", "redox", True, matched,
+                                      now=NOW)
+        assert sub["active"] is True and subscription(db, clinic["id"], patient["id"]) == sub
+    else:
+        with pytest.raises(Conflict):
+            ehr.update_subscription(racy, clinic["id"], patient["id"], "summaryAndReports", "redox", True, matched)
+        assert subscription(db, clinic["id"], patient["id"]) is None
