@@ -13,7 +13,7 @@ import json
 import urllib.parse
 
 import regex
-from jsonschema import Draft4Validator, ValidationError, validators
+from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
 from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator, ParameterValidator
 from connexion.validators import DefaultsJSONRequestBodyValidator  # noqa: F401 (re-export for tests)
@@ -108,7 +108,15 @@ def _with_defaults(cls):
 
 
 DefaultingRequestValidator = _with_defaults(RequestValidator)
-FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+# The formats the reference's validator checks (and only those: `email`, `uri`, `hostname` are not).
+KIN_DATE_TIME = regex.compile(r"^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])T([0-1][0-9]|2[0-3]):[0-5][0-9]:"
+                              r"([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)[0-9]{2}:[0-9]{2})?$")
+KIN_DATE = regex.compile(r"^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])$")
+KIN_BYTE = regex.compile(r"(^$|^[a-zA-Z0-9+/\-_]*=*$)")
+KIN_FORMATS = {"date": KIN_DATE, "date-time": KIN_DATE_TIME, "byte": KIN_BYTE}
+FORMAT_CHECKER = FormatChecker(formats=())
+for _name, _rx in KIN_FORMATS.items():
+    FORMAT_CHECKER.checks(_name)(lambda value, _rx=_rx: not isinstance(value, str) or bool(_rx.match(value)))
 
 
 def _fmt_value(value) -> str:
@@ -147,7 +155,8 @@ def reason(error: ValidationError) -> str:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return f'property "{extra[0] if extra else ""}" is unsupported'
     if v == "format":
-        return f'string doesn\'t match the format "{val}"'
+        pattern = KIN_FORMATS[val].pattern if val in KIN_FORMATS else ""
+        return f'string doesn\'t match the format "{val}": string doesn\'t match pattern "{pattern}"'
     if v in ("oneOf", "anyOf"):
         return f'doesn\'t match any schema from "{v}"'
     return error.message
@@ -242,9 +251,6 @@ class KinParameterValidator(ParameterValidator):
         err = first_error(RequestValidator(schema, format_checker=FORMAT_CHECKER), value)
         return reason(err) if err is not None else None
 
-
-KIN_DATE_TIME = regex.compile(r"^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])T([0-1][0-9]|2[0-3]):[0-5][0-9]:"
-                              r"([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)[0-9]{2}:[0-9]{2})?$")
 
 
 def _check_array(name, param, schema, value, raw):

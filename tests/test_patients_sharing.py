@@ -210,7 +210,7 @@ def test_data_sources_replace_on_every_clinic(server, clinic, db):
     insert_patient(db, clinic["id"], USER_A, dataSources=[{"providerName": "old", "state": "error"}])
     insert_patient(db, other, USER_A)
     body = [{"state": "connected", "providerName": "abbott", "dataSourceId": "507f1f77bcf86cd799439011",
-             "modifiedTime": "2024-01-17T06:38:22.958Z", "latestDataTime": "not a time"}]
+             "modifiedTime": "2024-01-17T06:38:22.958Z", "latestDataTime": "2024-01-17T06:38:22"}]  # passes the validator, not RFC 3339
     assert server.put(f"/v1/patients/{USER_A}/data_sources", json=body).status_code == 200
     for doc in db.patients.find({"userId": USER_A}):
         assert doc["dataSources"] == [{"dataSourceId": ObjectId("507f1f77bcf86cd799439011"), "modifiedTime": T0,

@@ -76,3 +76,14 @@ def test_blank_or_null_bodies_do_not_hang(server, clinic, raw):
     resp = server.request("POST", f"/v1/clinics/{clinic['id']}/tier", content=raw,
                           headers={"content-type": "application/json"})
     assert resp.status_code in (200, 400)
+
+
+def test_only_the_formats_the_reference_checks_are_checked(admin, clinic):
+    # `format: email` is not checked by the reference's validator
+    assert admin.get(f"/v1/clinics/{clinic['id']}/clinicians?email=not-an-email").status_code == 200
+    # `format: date` is
+    resp = admin.post(f"/v1/clinics/{clinic['id']}/patients", json={"fullName": "A B", "birthDate": "2024-13-01"})
+    assert resp.status_code == 400
+    assert resp.json()["message"].endswith(
+        'Error at "/birthDate": string doesn\'t match the format "date": string doesn\'t match pattern '
+        '"^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])$"')

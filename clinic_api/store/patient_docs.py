@@ -9,12 +9,12 @@ from bson import ObjectId
 
 from clinic_api import wire
 from clinic_api.errors import BadRequest
+from clinic_api.validation import KIN_DATE
 from clinic_api.store.ids import is_hex_id, object_id
 
 ABSENT = object()  # a body key that was not sent (distinct from null)
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 CREATE_REF = "#/components/schemas/createPatient.v1"
-KIN_DATE = re.compile(r"^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])$")
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
