@@ -14,6 +14,7 @@ does: a server-flagged token whose subject is a clinic admin gets A).
 """
 from __future__ import annotations
 
+import abc
 import dataclasses
 from typing import Callable
 
@@ -42,9 +43,10 @@ class Request:
         return list((clinician or {}).get("roles") or [])
 
 
-class Rule:
+class Rule(abc.ABC):
+    @abc.abstractmethod
     def allows(self, req: Request) -> bool:
-        raise NotImplementedError
+        """Whether the request's caller passes this rule."""
 
     def __or__(self, other: "Rule") -> "Rule":
         return AnyOf(self, other)
