@@ -10,9 +10,8 @@ from connexion import NoContent
 
 from clinic_api import context
 from clinic_api.domain import gojson, redox
-from clinic_api.handlers.settings import _ehr_to_api
 from clinic_api.self_verified import raw_body
-from clinic_api.store import clinics, patient_view
+from clinic_api.store import clinics, ehr_settings, patient_view
 
 
 def verify_endpoint():
@@ -32,7 +31,7 @@ def match_clinic_and_patient(body=None):
     response = {"clinic": clinics.to_api(clinic)}
     if patients:
         response["patients"] = [patient_view.to_api(p) for p in patients]
-    response["settings"] = _ehr_to_api(clinic.get("ehrSettings") or {})
+    response["settings"] = ehr_settings.to_api(clinic.get("ehrSettings") or {})
     return response, 200
 
 

@@ -4,68 +4,18 @@ from __future__ import annotations
 from clinic_api import context, wire
 from clinic_api.domain.patient_counts import resolved_count_settings, subject_to_limits  # noqa: F401
 from clinic_api.errors import BadRequest, NotFound, bad_request
-from clinic_api.store import clinics
+from clinic_api.store import clinics, ehr_settings
 
 BODY_MISSING = "request body has an error: value is required but missing"
 
 
 # --- EHR ---------------------------------------------------------------------------------------
 
-def _ehr_to_api(ehr: dict) -> dict:
-    out: dict = {}
-    dest = ehr.get("destinationIds")
-    if dest is not None:
-        out["destinationIds"] = {"flowsheet": dest.get("flowsheet", ""), "notes": dest.get("notes", ""),
-                                 "results": dest.get("results", "")}
-    out["enabled"] = bool(ehr.get("enabled"))
-    out["flowsheets"] = {"icode": bool((ehr.get("flowsheets") or {}).get("icode"))}
-    out["mrnIdType"] = ehr.get("mrnIdType") or "MRN"
-    if (ehr.get("notes") or {}).get("includeGmi"):
-        out["notes"] = {"includeGMI": True}
-    codes = ehr.get("procedureCodes") or {}
-    out["procedureCodes"] = {k: codes[k] for k in ("createAccount", "createAccountAndEnableReports",
-                                                   "disableSummaryReports", "enableSummaryReports")
-                             if codes.get(k) is not None}
-    out["provider"] = ehr.get("provider", "")
-    sched = ehr.get("scheduledReports") or {}
-    reports = {"cadence": sched.get("cadence") or "14d", "onUploadEnabled": bool(sched.get("onUploadEnabled"))}
-    if sched.get("onUploadNoteEventType") is not None:
-        reports["onUploadNoteEventType"] = sched["onUploadNoteEventType"]
-    out["scheduledReports"] = reports
-    out["sourceId"] = ehr.get("sourceId", "")
-    tags = ehr.get("tags") or {}
-    out["tags"] = {"codes": tags.get("codes")}
-    if tags.get("separator") is not None:
-        out["tags"]["separator"] = tags["separator"]
-    return out
-
-
-def _ehr_from_api(body: dict) -> dict:
-    dest = body.get("destinationIds")
-    sched = body.get("scheduledReports") or {}
-    upload = bool(sched.get("onUploadEnabled"))
-    tags = body.get("tags") or {}
-    return {
-        "enabled": bool(body.get("enabled")),
-        "provider": body.get("provider", ""),
-        "destinationIds": ({"flowsheet": dest.get("flowsheet", ""), "notes": dest.get("notes", ""),
-                            "results": dest.get("results", "")} if dest is not None else None),
-        "procedureCodes": {k: v for k, v in (body.get("procedureCodes") or {}).items() if v is not None},
-        "sourceId": body.get("sourceId", ""),
-        "mrnIdType": body.get("mrnIdType", ""),
-        "scheduledReports": {"cadence": sched.get("cadence", ""), "onUploadEnabled": upload,
-                             "onUploadNoteEventType": (sched.get("onUploadNoteEventType") or "New") if upload else None},
-        "tags": {"codes": tags.get("codes"), "separator": tags.get("separator")},
-        "flowsheets": {"icode": True} if (body.get("flowsheets") or {}).get("icode") else {},
-        "notes": {"includeGmi": True} if (body.get("notes") or {}).get("includeGMI") else {},
-    }
-
-
 def get_ehr_settings(clinicId):
     doc = clinics.get(context.db(), clinicId)
     if doc.get("ehrSettings") is None:
         raise NotFound("not found")
-    return _ehr_to_api(doc["ehrSettings"]), 200
+    return ehr_settings.to_api(doc["ehrSettings"]), 200
 
 
 def update_ehr_settings(clinicId, body=None):
@@ -73,8 +23,8 @@ def update_ehr_settings(clinicId, body=None):
         # The reference would store settings without a provider, which its own GET then answers
         # against its schema: we ask for the body instead (documented in our spec).
         raise BadRequest(BODY_MISSING)
-    doc = clinics.set_fields(context.db(), clinicId, {"ehrSettings": _ehr_from_api(body)})
-    return _ehr_to_api(doc["ehrSettings"]), 200
+    doc = clinics.set_fields(context.db(), clinicId, {"ehrSettings": ehr_settings.from_api(body)})
+    return ehr_settings.to_api(doc["ehrSettings"]), 200
 
 
 # --- MRN -----------------------------------------------------------------------------------------
