@@ -90,6 +90,7 @@ NOT_AUTHORIZED = "security requirements failed: the subject is not authorized fo
 NO_OPERATION = "no matching operation was found"
 METHOD_NOT_ALLOWED = "method not allowed"
 INTERNAL = "Internal Server Error"
+BODY_MISSING = "request body has an error: value is required but missing"
 
 
 # --- rendering: the one place an error becomes a response ------------------------------------

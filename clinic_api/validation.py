@@ -300,7 +300,7 @@ class KinBodyValidator(JSONRequestBodyValidator):
                                     "Value is not nullable")
         if body is None:
             if self._required:
-                raise errors.BadRequest("request body has an error: value is required but missing")
+                raise errors.BadRequest(errors.BODY_MISSING)
             return None
         err = first_error(DefaultingRequestValidator(self._schema, format_checker=FORMAT_CHECKER), body)
         if err is not None:

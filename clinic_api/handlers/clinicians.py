@@ -5,11 +5,10 @@ from connexion import NoContent
 
 from clinic_api import context
 from clinic_api.domain import memberships
-from clinic_api.errors import BadRequest, bad_request
+from clinic_api.errors import BODY_MISSING, BadRequest, bad_request
 from clinic_api.handlers._common import deleted_by, query_time, subject_id
 from clinic_api.integrations import service_accounts
 from clinic_api.store import clinicians
-BODY_MISSING = "request body has an error: value is required but missing"
 
 
 def _body(body) -> dict:

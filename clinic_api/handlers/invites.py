@@ -5,7 +5,7 @@ from __future__ import annotations
 from clinic_api import context
 from clinic_api.domain import invites
 from clinic_api.errors import BadRequest
-from clinic_api.handlers.clinicians import BODY_MISSING
+from clinic_api.errors import BODY_MISSING
 from clinic_api.store import clinicians
 
 # The invite service answers its cancel/decline operations with a plain-text OK.

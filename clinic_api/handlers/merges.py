@@ -6,9 +6,8 @@ from connexion.lifecycle import ConnexionResponse
 
 from clinic_api import context, wire
 from clinic_api.domain.merge import execution, plan_json, planning, report
-from clinic_api.errors import BadRequest
+from clinic_api.errors import BODY_MISSING, BadRequest
 
-BODY_MISSING = "request body has an error: value is required but missing"
 
 
 def _source_id(body) -> str:

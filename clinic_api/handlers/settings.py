@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from clinic_api import context, wire
 from clinic_api.domain.patient_counts import resolved_count_settings, subject_to_limits  # noqa: F401
-from clinic_api.errors import BadRequest, NotFound, bad_request
+from clinic_api.errors import BODY_MISSING, BadRequest, NotFound, bad_request
 from clinic_api.store import clinics, ehr_settings
 
-BODY_MISSING = "request body has an error: value is required but missing"
 
 
 # --- EHR ---------------------------------------------------------------------------------------

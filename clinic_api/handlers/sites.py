@@ -5,7 +5,7 @@ from connexion import NoContent
 
 from clinic_api import context
 from clinic_api.errors import BadRequest, bad_request
-from clinic_api.handlers.tags import BODY_MISSING
+from clinic_api.errors import BODY_MISSING
 from clinic_api.store import sites, tx
 from clinic_api.store.ids import is_hex_id
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from connexion import NoContent
 
 from clinic_api import context
-from clinic_api.errors import BadRequest
+from clinic_api.errors import BODY_MISSING, BadRequest
 from clinic_api.store import patients as patients_store
 from clinic_api.store import sites, tags, tx
 
@@ -27,7 +27,6 @@ def check_int_fields(body: dict | None, *fields: str) -> None:
         raise BadRequest(f"Unmarshal type error: expected=int, got={go_kind(value)}, field={field}")
 
 
-BODY_MISSING = "request body has an error: value is required but missing"
 
 
 def _name(body) -> str:

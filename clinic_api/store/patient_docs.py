@@ -8,7 +8,7 @@ import struct
 from bson import ObjectId
 
 from clinic_api import wire
-from clinic_api.errors import BadRequest
+from clinic_api.errors import BODY_MISSING, BadRequest
 from clinic_api.validation import KIN_DATE
 from clinic_api.store.ids import is_hex_id, object_id
 
@@ -37,7 +37,7 @@ def require_body(body):
     connexion hands an absent body over as {}, which the contract (fullName and birthDate
     required) would otherwise have rejected."""
     if not body:
-        raise BadRequest("request body has an error: value is required but missing")
+        raise BadRequest(BODY_MISSING)
     return body
 
 
