@@ -133,6 +133,8 @@ def reason(error: ValidationError) -> str:
     if v in ("pattern", "required"):
         return error.message
     if v == "type":
+        if error.instance is None:
+            return "Value is not nullable"
         kind = val[0] if isinstance(val, list) else val
         return f"value must be {_TYPE_WORDS.get(kind, kind)}"
     if v == "enum":

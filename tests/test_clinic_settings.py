@@ -134,7 +134,7 @@ def test_mrn_settings_with_an_empty_body_are_both_false(server, clinic, db):
 @pytest.mark.parametrize("body,pointer,reason", [
     ({"required": True}, "/unique", 'property "unique" is missing'),
     ({"required": "yes", "unique": False}, "/required", "value must be a boolean"),
-    ({"required": None, "unique": False}, "/required", "value must be a boolean"),
+    ({"required": None, "unique": False}, "/required", "Value is not nullable"),
 ])
 def test_update_mrn_settings_refuses_bad_bodies(server, clinic, db, body, pointer, reason):
     before = comparable(stored(db, clinic["id"]))

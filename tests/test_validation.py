@@ -87,3 +87,9 @@ def test_only_the_formats_the_reference_checks_are_checked(admin, clinic):
     assert resp.json()["message"].endswith(
         'Error at "/birthDate": string doesn\'t match the format "date": string doesn\'t match pattern '
         '"^[0-9]{4}-(0[1-9]|10|11|12)-(0[1-9]|[12][0-9]|3[01])$"')
+
+
+def test_null_for_a_non_nullable_property(admin):
+    resp = admin.post("/v1/clinics", json={"name": "x", "preferredBgUnits": "mg/dL", "city": None})
+    assert resp.status_code == 400
+    assert resp.json()["message"].endswith('Error at "/city": Value is not nullable')
