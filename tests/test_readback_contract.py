@@ -251,3 +251,15 @@ def test_merge_plan_json_over_rich_clinics(db, server):
     assert {p["PatientAction"] for p in plan["PatientPlans"]} >= {"MERGE", "MERGE_INTO"}
     assert {t["Name"] for t in plan["TagsPlans"]} == {"only-source", "shared"}
     assert {c["ClinicianAction"] for c in plan["ClinicianPlans"]} >= {"MOVE", "RETAIN"}
+
+
+def test_cleared_website_reads_back(admin, server, clinic):
+    body = {k: v for k, v in ok(admin.get(f"/v1/clinics/{clinic['id']}")).items()
+            if k in ("name", "address", "city", "postalCode", "state", "country", "clinicType", "timezone",
+                     "preferredBgUnits")}
+    updated = ok(admin.put(f"/v1/clinics/{clinic['id']}", json={**body, "website": ""}))
+    assert updated["website"] == "" and "phoneNumbers" not in updated  # omitted from the body: cleared
+    assert ok(server.get("/v1/clinics"))[0]["website"] == ""
+    emptied = ok(server.put(f"/v1/clinics/{clinic['id']}"))  # no body: name "", timezone and phones cleared
+    assert emptied["name"] == "" and not {"timezone", "phoneNumbers"} & set(emptied)
+    assert ok(server.get(f"/v1/clinics/{clinic['id']}"))["address"] == "1 Todd's Way"

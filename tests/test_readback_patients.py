@@ -77,7 +77,7 @@ def rich(db, server, admin, as_user, clinic):
     created = T0
     insert_patient(db, cid, RICH, email="rich@example.com", mrn="MRN-1", targetDevices=["dexcomG6"],
                    permissions={"custodian": {}, "view": {}, "upload": {}, "note": {}}, tags=tag_ids,
-                   sites=[{"id": site_id, "name": "North"}], diagnosisType="type1",
+                   sites=[{"id": site_id, "name": "North", "patients": 3}], diagnosisType="type1",
                    glycemicRanges={"type": "custom", "custom": {"name": "Mine", "thresholds": [
                        {"name": "low", "upperBound": {"value": 3.9000000953674316, "units": "mmol/L"},
                         "inclusive": True},
@@ -100,7 +100,7 @@ def rich(db, server, admin, as_user, clinic):
                             "updatedTime": created, "birthDate": "", "mrn": ""})
     # the summary worker's writes: full periods, minimal periods, null SD/CV
     resp = server.post(f"/v1/patients/{RICH}/summary", json={
-        "cgmStats": summary("c0ffee", CGM, {p: full_period(CGM) for p in ("1d", "7d", "14d", "30d")}),
+        "cgmStats": summary("c0ffee", CGM, {p: full_period(CGM) for p in ("1d", "7d", "14d", "30d", "90d")}),
         "bgmStats": summary("bead00", BGM, {"7d": full_period(BGM), "14d": minimal_period(BGM)})})
     assert resp.status_code == 200, resp.text
     resp = server.post(f"/v1/patients/{SHARED}/summary", json={
@@ -143,7 +143,7 @@ def check_rich(p, ctx):
     assert "inclusive" not in p["glycemicRanges"]["custom"]["thresholds"][1]
     assert p["diagnosisType"] == "type1" and p["lastUploadReminderTime"] == "2024-03-01T12:00:00Z"
     cgm, bgm = p["summary"]["cgmStats"], p["summary"]["bgmStats"]
-    assert sorted(cgm["periods"]) == ["14d", "1d", "30d", "7d"]
+    assert sorted(cgm["periods"]) == ["14d", "1d", "30d", "7d", "90d"]
     assert cgm["periods"]["14d"]["glucoseManagementIndicator"] == 6.9
     assert cgm["dates"]["outdatedSinceLimit"] == "2024-01-18T08:00:00Z"
     assert bgm["periods"]["7d"]["standardDeviation"] is None and bgm["periods"]["7d"]["coefficientOfVariation"] is None
@@ -214,6 +214,9 @@ def test_tide_report_over_rich_patients(rich, admin, db):
     cid = rich["clinic"]
     db.patients.update_one({"userId": SHARED}, {"$set": {"summary.cgmStats.dates.lastData": T2,
                                                           "tags": [ObjectId(rich["tags"][0])]}})
+    period = {"timeCGMUsePercent": 0.5, "timeInTargetPercent": 0.5, "timeInVeryLowPercent": 0.0}
+    db.patients.update_one({"userId": LEGACY}, {"$set": {"tags": [ObjectId(rich["tags"][0])], "summary": {"cgmStats": {
+        "id": "", "dates": {"hasLastData": True, "lastData": T2}, "periods": {"14d": period}}}}})
     url = (f"/v1/clinics/{cid}/tide_report?period=14d&lastDataCutoff=2024-01-01T00:00:00.000Z"
            f"&tags={rich['tags'][0]}")
     resp = admin.get(url)
@@ -222,6 +225,8 @@ def test_tide_report_over_rich_patients(rich, admin, db):
     assert body["config"]["lastDataCutoff"] == "2024-01-01T00:00:00Z"
     rows = [row for cat in body["results"].values() for row in cat]
     by = {row["patient"]["id"]: row for row in rows}
-    assert RICH in by and set(by) <= {RICH, SHARED}
+    assert {RICH, LEGACY} <= set(by) <= {RICH, SHARED, LEGACY}
+    assert by[LEGACY]["patient"]["dataSources"] is None and by[LEGACY]["patient"]["reviews"] == []
+    assert not {"email", "fullName"} & set(by[LEGACY]["patient"]) and by[LEGACY]["timeCGMUsePercent"] == 0.5
     assert by[RICH]["patient"]["dataSources"][0]["latestDataTime"] == "2024-01-17T06:38:22.958Z"
     assert by[RICH]["glucoseManagementIndicator"] == 6.9 and len(by[RICH]["patient"]["reviews"]) == 2
