@@ -96,8 +96,7 @@ def rich(db, server, admin, as_user, clinic):
                   {"name": "a", "upperBound": {"value": 1.0, "units": "furlongs"}}]}},
               "diagnosisType": "unknown-kind"}
     db.patients.insert_one(legacy)
-    db.patients.insert_one({"clinicId": ObjectId(cid), "userId": BARE, "fullName": "Bare", "createdTime": created,
-                            "updatedTime": created, "birthDate": "", "mrn": ""})
+    db.patients.insert_one({"clinicId": ObjectId(cid), "userId": BARE, "fullName": "Bare", "birthDate": "", "mrn": ""})
     # the summary worker's writes: full periods, minimal periods, null SD/CV
     resp = server.post(f"/v1/patients/{RICH}/summary", json={
         "cgmStats": summary("c0ffee", CGM, {p: full_period(CGM) for p in ("1d", "7d", "14d", "30d", "90d")}),
@@ -105,7 +104,7 @@ def rich(db, server, admin, as_user, clinic):
     assert resp.status_code == 200, resp.text
     resp = server.post(f"/v1/patients/{SHARED}/summary", json={
         "cgmStats": summary("", CGM, {"14d": minimal_period(CGM)}, MIN_DATES),
-        "bgmStats": {"id": "ab", "config": CONFIG, "dates": MIN_DATES}})
+        "bgmStats": {"id": "ab"}})  # config and dates are written as zeros
     assert resp.status_code == 200, resp.text
     # the data-source service's writes, then connection requests for each provider
     sources = [{"providerName": "dexcom", "state": "connected", "dataSourceId": "0123456789abcdef01234567",
@@ -165,6 +164,9 @@ def check_others(by, ctx):
     assert "glycemicRanges" not in legacy and "diagnosisType" not in legacy and "email" not in legacy
     assert "permissions" not in legacy and legacy["summary"] == {}
     assert bare["mrn"] == "" and bare["birthDate"] == "0001-01-01" and "summary" not in bare
+    assert bare["createdTime"] == bare["updatedTime"] == "0001-01-01T00:00:00Z"
+    assert shared["summary"]["bgmStats"]["config"]["schemaVersion"] == 0
+    assert shared["summary"]["bgmStats"]["dates"]["hasLastData"] is False
 
 
 def test_get_patient_reads_back_every_stored_shape(rich, admin):
@@ -230,3 +232,28 @@ def test_tide_report_over_rich_patients(rich, admin, db):
     assert not {"email", "fullName"} & set(by[LEGACY]["patient"]) and by[LEGACY]["timeCGMUsePercent"] == 0.5
     assert by[RICH]["patient"]["dataSources"][0]["latestDataTime"] == "2024-01-17T06:38:22.958Z"
     assert by[RICH]["glucoseManagementIndicator"] == 6.9 and len(by[RICH]["patient"]["reviews"]) == 2
+
+
+def test_patients_written_through_the_api_read_back(db, admin, server, clinic):
+    cid = clinic["id"]
+    created = admin.post(f"/v1/clinics/{cid}/patients", json={
+        "fullName": "Api Made", "birthDate": "2001-02-03", "targetDevices": [], "tags": [],
+        "glycemicRanges": {"type": "preset", "preset": "adaHighRisk"}, "diagnosisType": "lada"})
+    assert created.status_code == 200, created.text
+    body = created.json()
+    assert body["tags"] is None and body["sites"] == [] and body["dataSources"] is None
+    shared = server.post(f"/v1/clinics/{cid}/patients/{SHARED}", json={"permissions": {"view": {}}})
+    assert shared.status_code == 200, shared.text
+    assert shared.json()["permissions"] == {"view": {}} and "email" not in shared.json()
+    pid = body["id"]
+    updated = admin.put(f"/v1/clinics/{cid}/patients/{pid}", json={"fullName": "Api Made", "birthDate": "2001-02-03",
+                                                                     "tags": [], "sites": [], "dataSources": [],
+                                                                     "diagnosisType": ""})
+    assert updated.status_code == 200, updated.text
+    for resp in (admin.get(f"/v1/clinics/{cid}/patients/{pid}"), admin.get(f"/v1/clinics/{cid}/patients")):
+        assert resp.status_code == 200, resp.text
+    got = admin.get(f"/v1/clinics/{cid}/patients/{pid}").json()
+    assert got["tags"] is None and got["sites"] == [] and not {"mrn", "targetDevices", "diagnosisType"} & set(got)
+    assert got["glycemicRanges"] == {"preset": "adaHighRisk", "type": "preset"} and got["dataSources"] == []
+    resp = admin.post(f"/v1/clinics/{cid}/patients/{pid}/upload_reminder")
+    assert resp.status_code == 200 and resp.json()["id"] == pid
