@@ -255,5 +255,19 @@ def test_patients_written_through_the_api_read_back(db, admin, server, clinic):
     got = admin.get(f"/v1/clinics/{cid}/patients/{pid}").json()
     assert got["tags"] is None and got["sites"] == [] and not {"mrn", "targetDevices", "diagnosisType"} & set(got)
     assert got["glycemicRanges"] == {"preset": "adaHighRisk", "type": "preset"} and got["dataSources"] == []
+    custom = {"type": "custom", "custom": {"name": "c", "thresholds": [
+        {"name": "low", "upperBound": {"value": 70, "units": "mg/dL"}}]}}
+    for ranges, expected in (({}, {"preset": "adaStandard", "type": "preset"}), (custom, custom)):
+        resp = admin.put(f"/v1/clinics/{cid}/patients/{pid}", json={"fullName": "Api Made", "birthDate": "2001-02-03",
+                                                                  "glycemicRanges": ranges})
+        assert resp.status_code == 200, resp.text
+        assert admin.get(f"/v1/clinics/{cid}/patients/{pid}").json()["glycemicRanges"] == expected
+    db.users.insert_one({"_id": LEGACY, "username": "Legacy@X.org", "emails": ["legacy@x.org"], "profile": {
+        "fullName": "Parent", "patient": {"birthday": "2012-03-04", "targetDevices": ["omnipod"], "fullName": "Kid"}}})
+    resp = server.post(f"/v1/clinics/{cid}/patients/{LEGACY}", json={"permissions": {"custodian": {}, "upload": {}}})
+    assert resp.status_code == 200, resp.text
+    got = admin.get(f"/v1/clinics/{cid}/patients/{LEGACY}").json()
+    assert (got["fullName"], got["birthDate"], got["email"], got["targetDevices"]) == (
+        "Kid", "2012-03-04", "legacy@x.org", ["omnipod"])
     resp = admin.post(f"/v1/clinics/{cid}/patients/{pid}/upload_reminder")
     assert resp.status_code == 200 and resp.json()["id"] == pid
