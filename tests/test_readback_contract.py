@@ -135,7 +135,8 @@ def test_patient_count_settings_and_counts_read_back(db, server):
     count = ok(server.get(f"/v1/clinics/{limited}/patient_count"))
     assert count["providers"]["dexcom"]["states"] == {"connected": 2, "pendingReconnect": 1}
     assert count["providers"]["twiist"]["total"] == 1 and count["total"] == 9
-    legacy = seed_clinic(db, canonicalShareCode="LEGA-CCCC-8888", shareCodes=["LEGA-CCCC-8888"], country="USA", patientCount={"patientCount": 3})
+    legacy = seed_clinic(db, canonicalShareCode="LEGA-CCCC-8888", shareCodes=["LEGA-CCCC-8888"], country="USA",
+                         patientCount={"patientCount": 3})
     for user, sources in (("a1a1a1a1a1", [{"providerName": "dexcom", "state": "connected"}]),
                           ("b2b2b2b2b2", [{"providerName": "twiist", "state": "pending"}]), ("c3c3c3c3c3", None)):
         insert_patient(db, legacy, user, dataSources=sources)
@@ -144,7 +145,8 @@ def test_patient_count_settings_and_counts_read_back(db, server):
     assert (count["total"], count["plan"], count["demo"]) == (3, 2, 0)
     assert count["providers"] == {"dexcom": {"states": {"connected": 1}, "total": 1},
                                   "twiist": {"states": {"pending": 1}, "total": 1}}
-    empty = seed_clinic(db, canonicalShareCode="EMPT-YYYY-9999", shareCodes=["EMPT-YYYY-9999"], patientCountSettings={}, patientCount={"total": 0, "demo": 0, "plan": 0})
+    empty = seed_clinic(db, canonicalShareCode="EMPT-YYYY-9999", shareCodes=["EMPT-YYYY-9999"],
+                        patientCountSettings={}, patientCount={"total": 0, "demo": 0, "plan": 0})
     assert ok(server.get(f"/v1/clinics/{empty}/settings/patient_count")) == {}
     assert ok(server.get(f"/v1/clinics/{empty}/patient_count")) == {"demo": 0, "plan": 0, "total": 0}
 
@@ -180,14 +182,14 @@ def test_clinician_reads(db, server, admin, member, clinic):
 
 def test_invite_reads(db, admin, as_user, clinic):
     cid = clinic["id"]
-    key = ok(admin.post(f"/v1/clinics/{cid}/invites/clinicians", json={"email": "Invitee@X.org",
-                                                                        "roles": ["CLINIC_MEMBER", "PRESCRIBER"]}))["inviteId"]
+    invite_body = {"email": "Invitee@X.org", "roles": ["CLINIC_MEMBER", "PRESCRIBER"]}
+    key = ok(admin.post(f"/v1/clinics/{cid}/invites/clinicians", json=invite_body))["inviteId"]
     invite = ok(admin.get(f"/v1/clinics/{cid}/invites/clinicians/{key}"))
     assert invite["key"] == key and invite["restrictions"] is None and invite["creator"]["profile"] is None
     db.users.update_one({"_id": ADMIN_ID}, {"$set": {"profile": {"fullName": "Ada Admin", "clinic": {"role": "x"}}}},
                         upsert=True)
     db.users.insert_many([
-        {"_id": INVITEE, "username": "invitee@x.org", "emails": ["invitee@x.org"]},
+        {"_id": INVITEE, "username": "invitee@x.org", "emails": ["invitee@x.org"], "profile": {"fullName": "Ivy"}},
         {"_id": "0" * 10, "username": "p0@x.org", "emails": ["p0@x.org"],
          "profile": {"fullName": "Parent", "patient": {"birthday": "2010-02-03", "isOtherPerson": True,
                                                        "fullName": "Kid"}}}])
@@ -200,6 +202,15 @@ def test_invite_reads(db, admin, as_user, clinic):
         {"emailDomain": "x.org", "requiredIdp": "sso"}]}})
     restricted = ok(as_user(INVITEE, email="invitee@x.org").get(f"/v1/clinicians/{INVITEE}/invites"))
     assert restricted[0]["restrictions"] == {"canAccept": False, "requiredIdp": "sso"}
+    db.clinics.update_one({"_id": ObjectId(cid)}, {"$set": {"membershipRestrictions": None}})
+    accepted = as_user(INVITEE, email="invitee@x.org").put(f"/v1/clinicians/{INVITEE}/invites/{key}")
+    assert accepted.status_code == 200, accepted.text
+    clinician = ok(admin.get(f"/v1/clinics/{cid}/clinicians/{INVITEE}"))
+    assert (clinician["name"], clinician["email"], clinician["roles"]) == ("Ivy", "invitee@x.org",
+                                                                          ["CLINIC_MEMBER", "PRESCRIBER"])
+    assert "inviteId" not in clinician
+    rels = ok(as_user(INVITEE).get(f"/v1/clinicians/{INVITEE}/clinics"))
+    assert rels[0]["clinician"] == clinician and rels[0]["clinic"]["id"] == cid
     for n, perms in enumerate(({"view": {}, "note": {}, "upload": {}}, {"custodian": {}, "view": {}})):
         invite_store.save(db, invite_store.new_patient_invite(f"{n}" * 32, clinic_id=cid, patient_id=f"{n}" * 10,
                                                               permissions=perms, created=T0))
@@ -263,3 +274,17 @@ def test_cleared_website_reads_back(admin, server, clinic):
     emptied = ok(server.put(f"/v1/clinics/{clinic['id']}"))  # no body: name "", timezone and phones cleared
     assert emptied["name"] == "" and not {"timezone", "phoneNumbers"} & set(emptied)
     assert ok(server.get(f"/v1/clinics/{clinic['id']}"))["address"] == "1 Todd's Way"
+
+
+def test_settings_cleared_through_the_api_read_back(admin, server, clinic):
+    url = f"/v1/clinics/{clinic['id']}"
+    assert admin.post(f"{url}/suppressed_notifications", json={"suppressedNotifications": {}}).status_code == 200
+    assert server.post(f"{url}/tier").status_code == 200  # no body: tier "" stored
+    body = ok(server.get(url))
+    assert body["suppressedNotifications"] == {} and (body["tier"], body["tierDescription"]) == ("tier0100", "Free")
+    restricted = ok(server.put(f"{url}/membership_restrictions", json={"restrictions": [{"emailDomain": "x.org"}]}))
+    assert restricted == {"restrictions": [{"emailDomain": "x.org"}]}
+    assert ok(server.put(f"{url}/membership_restrictions", json={"restrictions": []})) == {}
+    assert ok(admin.get(f"{url}/membership_restrictions")) == {}
+    assert ok(server.put(f"{url}/settings/patient_count", json={})) == {}
+    assert ok(server.get(f"{url}/settings/patient_count")) == {}

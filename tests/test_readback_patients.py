@@ -58,7 +58,7 @@ def full_period(shape) -> dict:
     return out
 
 
-def summary(stats_id, shape, periods, dates=FULL_DATES):
+def summary(stats_id, periods, dates=FULL_DATES):
     return {"id": stats_id, "config": CONFIG, "dates": dates, "periods": periods}
 
 
@@ -74,7 +74,6 @@ def rich(db, server, admin, as_user, clinic):
     site = admin.post(f"/v1/clinics/{cid}/sites", json={"name": "North"})
     assert site.status_code == 200, site.text
     site_id = db.clinics.find_one({"_id": ObjectId(cid)})["sites"][0]["id"]
-    created = T0
     insert_patient(db, cid, RICH, email="rich@example.com", mrn="MRN-1", targetDevices=["dexcomG6"],
                    permissions={"custodian": {}, "view": {}, "upload": {}, "note": {}}, tags=tag_ids,
                    sites=[{"id": site_id, "name": "North", "patients": 3}], diagnosisType="type1",
@@ -90,7 +89,7 @@ def rich(db, server, admin, as_user, clinic):
                    tags=[], sites=[], glycemicRanges={"type": "preset", "preset": "adaStandard"},
                    diagnosisType="", isMigrated=True)
     legacy = {"clinicId": ObjectId(cid), "userId": LEGACY, "fullName": None, "birthDate": None, "email": None,
-              "mrn": None, "targetDevices": None, "tags": None, "createdTime": ZERO, "updatedTime": created,
+              "mrn": None, "targetDevices": None, "tags": None, "createdTime": ZERO, "updatedTime": T0,
               "lastRequestedDexcomConnectTime": T1, "lastUploadReminderTime": ZERO, "summary": {},
               "glycemicRanges": {"type": "custom", "custom": {"name": "x", "thresholds": [
                   {"name": "a", "upperBound": {"value": 1.0, "units": "furlongs"}}]}},
@@ -99,11 +98,11 @@ def rich(db, server, admin, as_user, clinic):
     db.patients.insert_one({"clinicId": ObjectId(cid), "userId": BARE, "fullName": "Bare", "birthDate": "", "mrn": ""})
     # the summary worker's writes: full periods, minimal periods, null SD/CV
     resp = server.post(f"/v1/patients/{RICH}/summary", json={
-        "cgmStats": summary("c0ffee", CGM, {p: full_period(CGM) for p in ("1d", "7d", "14d", "30d", "90d")}),
-        "bgmStats": summary("bead00", BGM, {"7d": full_period(BGM), "14d": minimal_period(BGM)})})
+        "cgmStats": summary("c0ffee", {p: full_period(CGM) for p in ("1d", "7d", "14d", "30d", "90d")}),
+        "bgmStats": summary("bead00", {"7d": full_period(BGM), "14d": minimal_period(BGM)})})
     assert resp.status_code == 200, resp.text
     resp = server.post(f"/v1/patients/{SHARED}/summary", json={
-        "cgmStats": summary("", CGM, {"14d": minimal_period(CGM)}, MIN_DATES),
+        "cgmStats": summary("", {"14d": minimal_period(CGM)}, MIN_DATES),
         "bgmStats": {"id": "ab"}})  # config and dates are written as zeros
     assert resp.status_code == 200, resp.text
     # the data-source service's writes, then connection requests for each provider
@@ -183,7 +182,9 @@ def test_get_patient_reads_back_every_stored_shape(rich, admin):
 @pytest.mark.parametrize("query", ["", "?sort=-lastData&sortType=cgm&period=14d",
                                    "?sort=%2BaverageGlucoseMmol&sortType=bgm&period=7d",
                                    "?sort=-timeInTargetPercent&sortType=cgm&period=14d&cgm.timeCGMUsePercent=>=0.5",
-                                   "?sort=-lastReviewed&sortType=cgm&period=14d", "?sort=-birthDate&sortType=bgm&limit=2&offset=1", "?lastReviewed=2099-01-01T00:00:00Z"])
+                                   "?sort=-lastReviewed&sortType=cgm&period=14d",
+                                   "?sort=-birthDate&sortType=bgm&limit=2&offset=1",
+                                   "?lastReviewed=2099-01-01T00:00:00Z"])
 def test_list_patients_reads_back_every_stored_shape(rich, admin, query):
     resp = admin.get(f"/v1/clinics/{rich['clinic']}/patients{query}")
     assert resp.status_code == 200, resp.text
