@@ -7,31 +7,13 @@ from clinic_api.app import create_app
 from clinic_api.auth.tokens import ShorelineTokens, TokenInvalid
 from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.settings import Settings
+from shoreline_support import serve_server_login, tidepool_settings
 
-SERVER_SECRET = "shoreline-server-secret"
 
 
 @pytest.fixture
 def shoreline(httpserver):
-    def login(request):
-        from werkzeug import Response
-        if (request.headers.get("x-tidepool-server-name") == "clinics"
-                and request.headers.get("x-tidepool-server-secret") == SERVER_SECRET):
-            return Response("", status=200, headers={"x-tidepool-session-token": "our-server-token"})
-        return Response("", status=401)
-
-    httpserver.expect_request("/serverlogin", method="POST").respond_with_handler(login)
-    return httpserver
-
-
-def tidepool_settings(server) -> Settings:
-    return Settings.from_env({
-        "CLINIC_INTEGRATIONS": "tidepool",
-        "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": server.url_for("").rstrip("/"),
-        "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": server.url_for("").rstrip("/"),
-        "TIDEPOOL_SERVER_TOKEN": SERVER_SECRET,
-        "CLINIC_VALIDATE_RESPONSES": "true",
-    })
+    return serve_server_login(httpserver)
 
 
 def expect_token(server, token, body, status=200):

@@ -8,29 +8,17 @@ from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.integrations.users import TidepoolUsers
 from clinic_api.settings import Settings
 from conftest import ADMIN_ID, CLINIC_BODY, Api
+from shoreline_support import OUR_TOKEN as OURS, SERVER_SECRET, serve_server_login, tidepool_settings
 
-SECRET = "shoreline-server-secret"
 INVITEE = "5678901234"
-OURS = {"x-tidepool-session-token": "our-server-token"}
 
 
 @pytest.fixture
 def tidepool(httpserver):
-    from werkzeug import Response
-
-    def login(request):
-        ok = request.headers.get("x-tidepool-server-secret") == SECRET
-        return Response("", status=200 if ok else 401, headers={"x-tidepool-session-token": "our-server-token"})
-
-    httpserver.expect_request("/serverlogin", method="POST").respond_with_handler(login)
-    return httpserver
+    return serve_server_login(httpserver)
 
 
-def settings_for(server) -> Settings:
-    base = server.url_for("").rstrip("/")
-    return Settings.from_env({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": base,
-                              "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": base, "TIDEPOOL_SERVER_TOKEN": SECRET,
-                              "CLINIC_VALIDATE_RESPONSES": "true"})
+settings_for = tidepool_settings
 
 
 def user(server, user_id, email, full_name=None):
@@ -106,4 +94,4 @@ def test_unreachable_user_service_is_no_user(users):
 
 def settings_for_address(address) -> Settings:
     return Settings.from_env({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": address,
-                              "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": address, "TIDEPOOL_SERVER_TOKEN": SECRET})
+                              "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": address, "TIDEPOOL_SERVER_TOKEN": SERVER_SECRET})

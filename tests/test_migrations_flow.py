@@ -8,7 +8,7 @@ from bson import ObjectId
 from starlette.testclient import TestClient
 
 from clinic_api.app import create_app
-from clinic_api.settings import Settings
+from shoreline_support import serve_server_login, tidepool_settings
 from conftest import Api
 from test_migrations import assert_dto, result, seed_user
 
@@ -60,20 +60,11 @@ def test_legacy_migration_end_to_end_standalone(db, server, as_user):
     assert db.users.find_one({"_id": CLINIC_USER})["roles"] == ["clinic"]
 
 
-SERVER_SECRET = "shoreline-server-secret"
-
-
 @pytest.fixture
 def tidepool(httpserver):
     """shoreline + seagull: token `server` is a backend, token `clinic` is user 2345678901 flagged
     server; 2345678901 holds the legacy role `clinic`, 1234567890 only `clinician`."""
-    from werkzeug import Response
-
-    def login(request):
-        ok = request.headers.get("x-tidepool-server-secret") == SERVER_SECRET
-        return Response("", status=200 if ok else 401, headers={"x-tidepool-session-token": "our-token"})
-
-    httpserver.expect_request("/serverlogin", method="POST").respond_with_handler(login)
+    serve_server_login(httpserver)
     httpserver.expect_request("/token/server").respond_with_json({"userid": "server", "isserver": True})
     httpserver.expect_request("/token/clinic").respond_with_json({"userid": CLINIC_USER, "isserver": True})
     httpserver.expect_request(f"/user/{CLINIC_USER}").respond_with_json(
@@ -85,11 +76,7 @@ def tidepool(httpserver):
     httpserver.expect_request("/user/6789012345").respond_with_data("", status=404)
     httpserver.expect_request("/user/7890123456").respond_with_data("", status=204)  # shoreline's empty user
     httpserver.expect_request(f"/{CLINIC_USER}/profile").respond_with_json({"fullName": "Clinic 1"})
-    base = httpserver.url_for("").rstrip("/")
-    app = create_app(Settings.from_env({
-        "CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": base,
-        "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": base, "TIDEPOOL_SERVER_TOKEN": SERVER_SECRET,
-        "CLINIC_VALIDATE_RESPONSES": "true"}))
+    app = create_app(tidepool_settings(httpserver))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield app, client
 

@@ -12,28 +12,18 @@ from clinic_api.errors import Duplicate, InternalError
 from clinic_api.integrations.accounts import TidepoolAccounts
 from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.settings import Settings
+from shoreline_support import OUR_TOKEN as TOKEN, serve_server_login, tidepool_settings
 
-SECRET = "shoreline-server-secret"
-TOKEN = {"x-tidepool-session-token": "our-server-token"}
 CLINIC_ID = "60d5ec49f1a2c3b4d5e6f701"
 
 
 @pytest.fixture
 def upstream(httpserver):
-    def login(request):
-        from werkzeug import Response
-        ok = request.headers.get("x-tidepool-server-secret") == SECRET
-        return Response("", status=200 if ok else 401, headers={"x-tidepool-session-token": "our-server-token"})
-
-    httpserver.expect_request("/serverlogin", method="POST").respond_with_handler(login)
-    return httpserver
+    return serve_server_login(httpserver)
 
 
 def settings_for(server, **extra) -> Settings:
-    return Settings.from_env({"CLINIC_INTEGRATIONS": "tidepool", "CLINIC_VALIDATE_RESPONSES": "true",
-                              "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": server.url_for("").rstrip("/"),
-                              "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": server.url_for("").rstrip("/") + "/seagull",
-                              "TIDEPOOL_SERVER_TOKEN": SECRET, **extra})
+    return tidepool_settings(server, seagull_path="/seagull", **extra)
 
 
 def accounts(server) -> TidepoolAccounts:
