@@ -4,19 +4,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8080
+# Every dependency pinned with its hashes: the base install plus the test and local extras (make
+# install), and the base install alone (the container image); both written by `make lock`.
+LOCK := requirements.lock
+RUNTIME_LOCK := requirements-runtime.lock
+UV_VERSION := 0.13.8
+LOCK_FLAGS := --quiet --generate-hashes --python-version 3.11 --python-platform linux --custom-compile-command 'make lock'
 
-.PHONY: install run test lint bench contract create-indexes clean
+.PHONY: install lock run test lint bench contract create-indexes clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly the lock, then the project itself without resolving anything; pip check fails
+# when pyproject.toml asks for something the lock lacks (then: make lock).
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@$(BIN)/python -m pip check || { echo "pyproject.toml and $(LOCK) disagree: run make lock"; exit 1; }
 	@touch $(STAMP)
 
+# Re-resolves after a change of pyproject.toml, keeping the pins it can; LOCK_ARGS=--upgrade takes
+# the newest releases allowed. The runtime lock is constrained by the full one: same versions.
+lock:
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra local $(LOCK_FLAGS) $(LOCK_ARGS) -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml -c $(LOCK) $(LOCK_FLAGS) -o $(RUNTIME_LOCK)
+
 run: install
-	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py clinic_api.asgi:app
+	PORT=$(PORT) $(BIN)/gunicorn -c python:clinic_api.gunicorn_conf clinic_api.asgi:app
 
 test: install
 	$(BIN)/python -m pytest
@@ -35,4 +53,4 @@ create-indexes: install
 	$(BIN)/clinic-api create-indexes
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,4 +1,4 @@
-"""The object gunicorn serves: `gunicorn -c gunicorn.conf.py clinic_api.asgi:app`."""
+"""The object gunicorn serves: `gunicorn -c python:clinic_api.gunicorn_conf clinic_api.asgi:app`."""
 import warnings
 warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
 import logging

@@ -42,7 +42,9 @@ def main(argv=None) -> int:
     if args.command == "serve":
         port = str(args.port or settings.port)
         os.environ["PORT"] = port
-        os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "clinic_api.asgi:app"])
+        # The config is a module of the package, so this works from any directory.
+        os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-c", "python:clinic_api.gunicorn_conf",
+                                   "clinic_api.asgi:app"])
     return 1
 
 

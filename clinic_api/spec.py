@@ -9,7 +9,9 @@ import re
 
 import yaml
 
-SPEC_PATH = pathlib.Path(__file__).resolve().parent.parent / "clinic.v1.yaml"
+# Package data, so an installed wheel finds it from any directory (in the source tree it is a link
+# to the root clinic.v1.yaml).
+SPEC_PATH = pathlib.Path(__file__).resolve().parent / "clinic.v1.yaml"
 METHODS = ("get", "put", "post", "patch", "delete")
 
 
