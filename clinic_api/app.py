@@ -15,6 +15,8 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 
 from clinic_api import errors, self_verified, services as services_mod, spec, validation, wire
 from clinic_api.auth.middleware import Authorize, Gate, ResponseFormat
+from clinic_api.docs import Docs
+from clinic_api.observe import MetricsEndpoint, Observe
 from clinic_api.resolver import ClinicResolver
 from clinic_api.settings import Settings
 from clinic_api.store import indexes
@@ -36,13 +38,18 @@ def create_app(settings: Settings | None = None, services=None) -> connexion.Fla
     settings = settings or Settings.from_env()
     services = services or services_mod.build(settings)
     indexes.create_all(services.store.db)
-    # Security is ours (Gate + Authorize), so connexion's SecurityMiddleware and the Swagger UI
-    # are left out of the stack.
+    # Security is ours (Gate + Authorize), so connexion's SecurityMiddleware and its Swagger UI are
+    # left out of the stack. Observe (request id, access log, metrics) wraps everything; the gate lets
+    # /metrics and the docs (docs.py: /docs, /openapi.json, /openapi.yaml) through without a token.
+    docs = [Docs] if settings.docs else []
     middlewares = [
+        Observe,
         ResponseFormat,
         ServerErrorMiddleware,
         ExceptionMiddleware,
         functools.partial(Gate, services=services),
+        functools.partial(MetricsEndpoint, services=services),
+        *docs,
         RoutingMiddleware,
         functools.partial(Authorize, services=services),
         self_verified.RequestValidation,  # connexion's, except for operations that verify their callers

@@ -43,6 +43,7 @@ class Settings:
     integrations: str = "standalone"  # standalone | tidepool
     effects: str = "inline"  # inline | external
     validate_responses: bool = False
+    docs: bool = True  # CLINIC_DOCS: Swagger UI at /docs, the contract at /openapi.json and /openapi.yaml
     log_level: str = "info"
     demo_patient_user_id: str = ""
     shoreline_address: str = "http://shoreline:9107"
@@ -97,6 +98,7 @@ class Settings:
             integrations=integrations,
             effects=effects,
             validate_responses=_bool(env, "CLINIC_VALIDATE_RESPONSES", False),
+            docs=_bool(env, "CLINIC_DOCS", True),
             log_level=level,
             demo_patient_user_id=_str(env, "CLINIC_DEMO_PATIENT_USER_ID", ""),
             shoreline_address=_str(env, "TIDEPOOL_SHORELINE_CLIENT_ADDRESS", "http://shoreline:9107"),

@@ -1,6 +1,8 @@
 """The request pipeline before the handler, in the reference's order:
 
-Gate (before routing)      /ready; routes that skip token auth; missing token -> 400; invalid
+Gate (before routing)      /ready; /metrics and the API docs pass without a token (answered by
+                           observe.MetricsEndpoint and connexion's Swagger UI, or 404 when the docs
+                           are off); routes that skip token auth; missing token -> 400; invalid
                            token -> 401; unknown path -> 404; known path, other method -> 404
 Authorize (after routing)  the policy row of the operation -> 403, before request validation
 """
@@ -24,6 +26,9 @@ SKIPPED_TEMPLATES = {
     "/v1/xealth/programs", "/v1/xealth/program", "/v1/xealth/report/web/viewer.html",
 }
 READY_METHODS = "OPTIONS, GET"
+# Token-exempt paths beside /ready, passed on to the middlewares that answer them.
+EXEMPT_PATHS = frozenset({"/metrics", "/docs", "/openapi.json", "/openapi.yaml"})
+EXEMPT_PREFIX = "/docs/"
 
 
 def _json(status: int, message: str, headers: dict | None = None) -> Response:
@@ -43,6 +48,9 @@ class Gate:
         path, method = scope["path"], scope["method"]
         if path == "/ready":
             await self._ready(method)(scope, receive, send)
+            return
+        if path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIX):
+            await self.app(scope, receive, send)
             return
         routes = spec.match(path)
         skipped = [r for r in routes if r.template in SKIPPED_TEMPLATES]

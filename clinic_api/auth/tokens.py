@@ -98,7 +98,7 @@ class ShorelineTokens:
         if cached is not None:
             return cached
         try:
-            resp = self.server.get(f"/token/{token}", base="shoreline")
+            resp = self.server.get(f"/token/{token}", base="shoreline", extensions={"route": "/token/{token}"})
         except httpx.HTTPError as exc:
             log.warning("token check failed: %s", type(exc).__name__)
             raise TokenInvalid("auth service unreachable") from exc

@@ -16,6 +16,7 @@ import httpx
 import jwt
 
 from clinic_api.errors import InternalError, bad_request, constraint
+from clinic_api.integrations import http as http_client
 
 log = logging.getLogger("clinic_api.service_accounts")
 NOT_CONFIGURED = "service accounts are not available: TIDEPOOL_AUTH_SERVICE_TOKEN_ENDPOINT is not set"
@@ -46,7 +47,7 @@ def subject_for(endpoint: str, client_id: str, client_secret: str, *,
         raise constraint(NOT_CONFIGURED)
     form = {"grant_type": "client_credentials", "scope": "openid"}
     try:
-        with httpx.Client(timeout=30, transport=transport) as http:
+        with http_client.client("token_endpoint", timeout=30, transport=transport) as http:
             resp = http.post(endpoint, data=form, headers={"Authorization": _basic(client_id, client_secret)})
             if 400 <= resp.status_code < 500:
                 resp = http.post(endpoint, data={**form, "client_id": client_id, "client_secret": client_secret})

@@ -7,6 +7,7 @@ import time
 
 import httpx
 
+from clinic_api.integrations import http
 from clinic_api.settings import Settings
 
 TOKEN_HEADER = "x-tidepool-session-token"
@@ -20,7 +21,7 @@ class ServerSession:
                       "seagull": settings.seagull_address.rstrip("/"),
                       "auth": settings.auth_address.rstrip("/")}
         # No timeout and no TLS verification, as the reference's shoreline/seagull client.
-        self.http = httpx.Client(timeout=None, verify=False, transport=transport)
+        self.http = http.client("shoreline", timeout=None, verify=False, transport=transport)
         self._token = ""
         self._fetched = 0.0
         self._lock = threading.Lock()
@@ -39,7 +40,8 @@ class ServerSession:
 
     def request(self, method: str, path: str, *, base: str, **kwargs) -> httpx.Response:
         headers = {TOKEN_HEADER: self.token(), **kwargs.pop("headers", {})}
-        return self.http.request(method, self.bases[base] + path, headers=headers, **kwargs)
+        extensions = {http.SERVICE: base, **kwargs.pop("extensions", {})}
+        return self.http.request(method, self.bases[base] + path, headers=headers, extensions=extensions, **kwargs)
 
     def get(self, path: str, *, base: str, **kwargs) -> httpx.Response:
         return self.request("GET", path, base=base, **kwargs)

@@ -17,6 +17,7 @@ import urllib.parse
 import httpx
 
 from clinic_api.errors import InternalError
+from clinic_api.integrations import http
 
 EXPIRY_MARGIN_SECONDS = 30
 
@@ -29,7 +30,7 @@ def _basic(client_id: str, client_secret: str) -> str:
 class XealthClient:
     def __init__(self, settings, transport: httpx.BaseTransport | None = None, clock=time.monotonic):
         self.settings = settings
-        self.http = httpx.Client(timeout=60, transport=transport)
+        self.http = http.client("xealth", timeout=60, transport=transport)
         self.clock = clock
         self._token = ""
         self._expires: float | None = None
