@@ -1,14 +1,14 @@
-"""The object gunicorn serves: `gunicorn -c python:clinic_api.gunicorn_conf clinic_api.asgi:app`."""
+"""The object gunicorn serves: `gunicorn -c python:clinic_api.gunicorn_conf clinic_api.asgi:app`.
+
+Logging is configured here too (JSON lines, LOG_LEVEL; idempotent after the gunicorn config's), so
+`uvicorn clinic_api.asgi:app` logs the same way."""
 import warnings
 warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
-import logging
-import os
 
-from clinic_api.app import create_app
-from clinic_api.settings import Settings
+from clinic_api import logging_setup  # noqa: E402
+from clinic_api.app import create_app  # noqa: E402
+from clinic_api.settings import Settings  # noqa: E402
 
-logging.basicConfig(level=os.environ.get("LOG_LEVEL", "info").upper().replace("WARN", "WARNING")
-                    if os.environ.get("LOG_LEVEL", "info").lower() in ("debug", "info", "warn", "error") else "INFO",
-                    format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
+logging_setup.configure()
 
 app = create_app(Settings.from_env())
