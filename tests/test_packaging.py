@@ -40,6 +40,12 @@ def _project() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
+def _extras() -> set[str]:
+    """The test and local tools: names required only by an extra."""
+    return {canonicalize_name(Requirement(r).name) for extra in _project()["optional-dependencies"].values()
+            for r in extra}
+
+
 def _run(*args, **kwargs) -> subprocess.CompletedProcess:
     proc = subprocess.run(args, capture_output=True, text=True, timeout=300, **kwargs)
     assert proc.returncode == 0, f"{' '.join(map(str, args))} failed:\n{proc.stdout}\n{proc.stderr}"
@@ -96,14 +102,14 @@ def test_the_wheel_carries_the_contract_and_only_runtime_requirements(wheel):
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         assert zf.read("clinic_api/clinic.v1.yaml") == (ROOT / "clinic.v1.yaml").read_bytes()
-        meta = email.parser.Parser().parsestr(zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode())
+        metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        meta = email.parser.Parser().parsestr(zf.read(metadata).decode())
     assert "clinic_api/gunicorn_conf.py" in names
     assert not [n for n in names if n.startswith(("tests/", "bench/"))]
     requires = [Requirement(r) for r in meta.get_all("Requires-Dist")]
     base = {canonicalize_name(r.name) for r in requires if not r.marker or "extra" not in str(r.marker)}
     assert base == {canonicalize_name(Requirement(r).name) for r in _project()["dependencies"]}
-    tools = {canonicalize_name(Requirement(r).name) for extra in _project()["optional-dependencies"].values() for r in extra}
-    assert not base & tools
+    assert not base & _extras()
 
 
 def test_the_installed_wheel_serves_from_any_directory(venv, tmp_path):
@@ -173,7 +179,8 @@ def test_the_lock_pins_every_requirement_of_pyproject():
         req = Requirement(spec)
         name = canonicalize_name(req.name)
         assert name in pins, f"{req.name} is not in {LOCK.name}: run make lock"
-        assert req.specifier.contains(pins[name], prereleases=True), f"{req.name}=={pins[name]} violates {spec}: run make lock"
+        assert req.specifier.contains(pins[name], prereleases=True), \
+            f"{req.name}=={pins[name]} violates {spec}: run make lock"
     # hashes on every pin, so pip installs in hash-checking mode
     assert LOCK.read_text().count("==") == len(pins) <= LOCK.read_text().count("--hash=sha256:")
 
@@ -183,5 +190,4 @@ def test_the_runtime_lock_is_the_base_install_with_the_same_pins():
     assert {n: full.get(n) for n in runtime} == runtime
     for spec in _project()["dependencies"]:
         assert canonicalize_name(Requirement(spec).name) in runtime
-    tools = {canonicalize_name(Requirement(r).name) for extra in _project()["optional-dependencies"].values() for r in extra}
-    assert not tools & set(runtime), "test or local tools in the runtime lock"
+    assert not _extras() & set(runtime), "test or local tools in the runtime lock"
