@@ -5,7 +5,8 @@ With several gunicorn workers every worker writes its samples to PROMETHEUS_MULT
 and a scrape, answered by any worker, adds up all of them. Without that variable (one process:
 tests, `uvicorn` alone) the samples live in this process.
 
-The outbox backlog and the store in use are read at scrape time (`ScrapeCollector`).
+The outbox backlog and the store in use are read at scrape time (`ScrapeCollector`); database
+commands are timed by store/monitoring.py, calls to other services by integrations/http.py.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import os
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, \
     generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from pymongo import monitoring
 
 log = logging.getLogger("clinic_api.metrics")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -38,25 +38,6 @@ OUTBOUND_ERRORS = Counter("clinic_outbound_errors_total",
 
 def status_class(status: int) -> str:
     return f"{status // 100}xx"
-
-
-class CommandListener(monitoring.CommandListener):
-    """PyMongo command monitoring: latency and failures of every database command."""
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        return None
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        DB_LATENCY.labels(event.command_name).observe(event.duration_micros / 1e6)
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        DB_LATENCY.labels(event.command_name).observe(event.duration_micros / 1e6)
-        DB_ERRORS.labels(event.command_name).inc()
-
-
-def event_listeners() -> list:
-    """For `pymongo.MongoClient(..., event_listeners=metrics.event_listeners())`."""
-    return [CommandListener()]
 
 
 def observe_outbound(service: str, status: int | None, seconds: float) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -18,6 +19,10 @@ _PREPARED = "CLINIC_METRICS_PREPARED_BY"
 
 
 def prepare() -> str:
+    if "prometheus_client" in sys.modules:
+        # Its metrics would be single-process ones, in every worker forked from here.
+        raise RuntimeError(f"prometheus_client was imported before {ENV} was set up: "
+                           "call clinic_api.multiproc.prepare() earlier in the gunicorn config")
     path = os.environ.get(ENV)
     if os.environ.get(_PREPARED) == str(os.getpid()) and path:
         return path  # configuration reloaded: keep the samples of this run

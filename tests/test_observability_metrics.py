@@ -7,9 +7,10 @@ from bson import ObjectId
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from clinic_api import metrics, wire
+from clinic_api import wire
 from clinic_api.app import create_app
 from clinic_api.settings import Settings
+from clinic_api.store import monitoring
 from shoreline_support import serve_server_login, tidepool_settings
 from support import stores
 
@@ -113,7 +114,7 @@ def _command_samples(name: str, command: str) -> float:
 
 @pytest.mark.skipif(not stores.on_wire(), reason="command monitoring needs a server (CLINIC_TEST_STORE=secantus)")
 def test_database_commands_are_timed_and_failures_counted():
-    client = pymongo.MongoClient(stores.uri(), event_listeners=metrics.event_listeners())
+    client = pymongo.MongoClient(stores.uri(), event_listeners=monitoring.event_listeners())
     try:
         finds = _command_samples("clinic_db_command_duration_seconds_count", "find")
         failures = _command_samples("clinic_db_command_errors_total", "noSuchCommand")
@@ -131,7 +132,7 @@ def test_command_listener_records_events():
         def __init__(self, name, micros):
             self.command_name, self.duration_micros = name, micros
 
-    listener = metrics.CommandListener()
+    listener = monitoring.CommandListener()
     count = _command_samples("clinic_db_command_duration_seconds_count", "aggregate")
     errors = _command_samples("clinic_db_command_errors_total", "aggregate")
     listener.succeeded(Event("aggregate", 1500))
