@@ -42,7 +42,7 @@ INDEX = """<!DOCTYPE html>
   <script>
     window.onload = function () {{
       window.ui = SwaggerUIBundle({{
-        url: "../openapi.json",
+        url: new URL("../openapi.json", window.location.href).href,
         dom_id: "#swagger-ui",
         deepLinking: true,
         validatorUrl: null,

@@ -20,7 +20,7 @@ def test_swagger_ui_without_a_token(anonymous):
     resp = anonymous.get("/docs/")
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/html")
     assert 'id="swagger-ui"' in resp.text and "swagger-ui-bundle.js" in resp.text
-    assert '"../openapi.json"' in resp.text
+    assert '"../openapi.json"' in resp.text  # relative: right behind a path prefix too
     for asset, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "text/css"),
                         ("swagger-ui-standalone-preset.js", "javascript")):
         resp = anonymous.get(f"/docs/{asset}")
