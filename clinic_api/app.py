@@ -19,6 +19,7 @@ from clinic_api.docs import Docs
 from clinic_api.observe import MetricsEndpoint, Observe
 from clinic_api.resolver import ClinicResolver
 from clinic_api.settings import Settings
+from clinic_api.store import client as store_client
 from clinic_api.store import indexes
 
 log = logging.getLogger("clinic_api")
@@ -37,7 +38,8 @@ class WireJsonifier(Jsonifier):
 def create_app(settings: Settings | None = None, services=None) -> connexion.FlaskApp:
     settings = settings or Settings.from_env()
     services = services or services_mod.build(settings)
-    indexes.create_all(services.store.db)
+    store_client.check_transactions(services.store, settings)
+    indexes.ensure(services.store)
     # Security is ours (Gate + Authorize), so connexion's SecurityMiddleware and its Swagger UI are
     # left out of the stack. Observe (request id, access log, metrics) wraps everything; the gate lets
     # /metrics and the docs (docs.py: /docs, /openapi.json, /openapi.yaml) through without a token.

@@ -21,7 +21,9 @@ def main(argv=None) -> int:
     tok.add_argument("--ttl", type=int, default=0, help="lifetime in seconds (default: no expiry)")
     srv = sub.add_parser("serve", help="serve the API with gunicorn on $PORT")
     srv.add_argument("--port", type=int, default=None)
-    sub.add_parser("create-indexes", help="create every index (idempotent) and exit")
+    idx = sub.add_parser("create-indexes", help="create every declared index that is missing (idempotent) and exit")
+    idx.add_argument("--check", action="store_true",
+                     help="create nothing: list missing and differing indexes; exit 1 if there are any")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -33,12 +35,7 @@ def main(argv=None) -> int:
                    ttl_seconds=args.ttl or None))
         return 0
     if args.command == "create-indexes":
-        from clinic_api.store import client, indexes
-
-        store = client.connect(settings)
-        names = indexes.create_all(store.db)
-        print(f"{len(names)} indexes in place")
-        return 0
+        return _indexes(settings, check=args.check)
     if args.command == "serve":
         port = str(args.port or settings.port)
         os.environ["PORT"] = port
@@ -46,6 +43,34 @@ def main(argv=None) -> int:
         os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-c", "python:clinic_api.gunicorn_conf",
                                    "clinic_api.asgi:app"])
     return 1
+
+
+def _indexes(settings, *, check: bool) -> int:
+    from clinic_api.store import client, indexes
+
+    try:
+        store = client.connect(settings)
+    except client.StoreError as exc:
+        print(f"clinic-api: {exc}", file=sys.stderr)
+        return 2
+    if check:
+        missing, report = indexes.plan(store.db, memory=store.embedded)
+        required = [(c, m) for c, m in missing if (c, m.document["name"]) != indexes.TEXT_SEARCH_INDEX]
+        for collection, model in missing:
+            optional = "" if (collection, model) in required else " (text search: servers without it serve a scan)"
+            print(f"missing: {collection}.{model.document['name']}{optional}")
+        for line in report.differing:
+            print(f"differs: {line}")
+        print(f"{len(report.kept)} indexes as declared, {len(missing)} missing, {len(report.differing)} differing")
+        return 1 if required or report.differing else 0
+    report = indexes.ensure(store)
+    for line in report.refused:
+        print(f"not created: {line}")
+    for line in report.differing:
+        print(f"differs (left alone): {line}")
+    print(f"{len(report.created)} created, {len(report.kept)} already in place, {len(report.refused)} refused, "
+          f"{len(report.differing)} differing")
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ XEALTH_REQUIRED = ("TIDEPOOL_XEALTH_BEARER_TOKEN", "TIDEPOOL_XEALTH_CLIENT_ID", 
                    "TIDEPOOL_APPLICATION_URL")
 
 
+STORES = ("local", "memory", "mongodb")
+
+
 class SettingsError(ValueError):
     pass
 
@@ -37,8 +40,12 @@ def _str(env, name: str, default: str = "") -> str:
 @dataclasses.dataclass(frozen=True)
 class Settings:
     port: int = 8080
+    host: str = "127.0.0.1"
     database_name: str = "clinic"
     mongodb_uri: str = ""
+    store: str = "local"  # local (a SecantusDB server we start) | memory (in-process) | mongodb
+    data_dir: str = "data"
+    allow_no_transactions: bool = False
     token_secret: str = DEFAULT_TOKEN_SECRET
     integrations: str = "standalone"  # standalone | tidepool
     effects: str = "inline"  # inline | external
@@ -87,13 +94,25 @@ class Settings:
         level = _str(env, "LOG_LEVEL", "info").lower() or "info"
         if level not in ("debug", "info", "warn", "warning", "error", "dpanic", "panic", "fatal"):
             raise SettingsError(f"LOG_LEVEL: unrecognized level {level!r}")
+        mongodb_uri = mongo_uri_from_env(env)
+        store = _str(env, "CLINIC_STORE", "") or ("mongodb" if mongodb_uri else "local")
+        if store not in STORES:
+            raise SettingsError(f"CLINIC_STORE must be one of {', '.join(STORES)} (got {store!r})")
+        if store == "mongodb" and not mongodb_uri:
+            raise SettingsError("CLINIC_STORE=mongodb needs MONGODB_URI (or the TIDEPOOL_STORE_* variables)")
+        if store != "mongodb":
+            mongodb_uri = ""
         secret = _str(env, "CLINIC_TOKEN_SECRET", DEFAULT_TOKEN_SECRET)
         if not secret:
             raise SettingsError("CLINIC_TOKEN_SECRET must not be empty")
         return cls(
             port=port,
+            host=_str(env, "HOST", "127.0.0.1") or "127.0.0.1",
             database_name=_str(env, "TIDEPOOL_CLINIC_DATABASE_NAME", "clinic"),
-            mongodb_uri=mongo_uri_from_env(env),
+            mongodb_uri=mongodb_uri,
+            store=store,
+            data_dir=_str(env, "CLINIC_DATA_DIR", "data") or "data",
+            allow_no_transactions=_bool(env, "CLINIC_ALLOW_NO_TRANSACTIONS", False),
             token_secret=secret,
             integrations=integrations,
             effects=effects,
@@ -122,7 +141,8 @@ class Settings:
 
     @property
     def embedded_store(self) -> bool:
-        return not self.mongodb_uri
+        """The in-process store (CLINIC_STORE=memory): its data live in one process only."""
+        return self.store == "memory"
 
 
 def _xealth_from_env(env) -> dict:

@@ -248,11 +248,19 @@ class KinParameterValidator(ParameterValidator):
         if kind in ("integer", "number") and not isinstance(value, (int, float)):
             word = "integer" if kind == "integer" else "number"
             return f"value {raw[0]}: an invalid {word}: invalid syntax"
+        if kind == "integer" and isinstance(value, int) and not _fits(value, schema.get("format")):
+            return f"value {raw[0]}: an invalid integer: value out of range"
         if kind == "boolean":
             return None if raw[0] in GO_BOOLEANS else f"value {raw[0]}: an invalid boolean: invalid syntax"
         err = first_error(RequestValidator(schema, format_checker=FORMAT_CHECKER), value)
         return reason(err) if err is not None else None
 
+
+
+def _fits(value: int, fmt: str | None) -> bool:
+    """Go parses integer parameters with strconv.ParseInt into 64 (or 32) bits."""
+    bits = 32 if fmt == "int32" else 64
+    return -(1 << (bits - 1)) <= value < (1 << (bits - 1))
 
 
 def _check_array(name, param, schema, value, raw):

@@ -1,5 +1,10 @@
-"""One app per test session on the embedded store; every test starts from an empty database.
-Responses are validated against our own clinic.v1.yaml."""
+"""One app per test session; every test starts from an empty database. Responses are validated
+against our own clinic.v1.yaml.
+
+The store under test (tests/support/stores.py): CLINIC_TEST_STORE=memory (the default of a bare
+`pytest`), CLINIC_TEST_STORE=secantus (a SecantusDB server this session starts on a free port and a
+temporary directory), or CLINIC_TEST_MONGODB_URI=mongodb://... (any MongoDB, e.g. a replica set).
+`make test` runs the suite on memory and on SecantusDB."""
 from __future__ import annotations
 
 import warnings
@@ -12,7 +17,7 @@ from starlette.testclient import TestClient  # noqa: E402
 from clinic_api.app import create_app  # noqa: E402
 from clinic_api.auth.tokens import mint  # noqa: E402
 from clinic_api.settings import Settings  # noqa: E402
-from clinic_api.store import indexes  # noqa: E402
+from support import stores  # noqa: E402
 
 SECRET = "test-secret-for-the-clinic-api-suite-0123456789"
 ADMIN_ID = "1234567890"
@@ -57,10 +62,21 @@ def token_for(user_id: str, *, server=False, email="", name="", idp="") -> str:
     return mint(SECRET, user_id, server=server, email=email, name=name, identity_provider=idp)
 
 
+def pytest_sessionstart(session):
+    stores.start()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    stores.stop()
+
+
+def pytest_report_header(config):
+    return f"store under test: {stores.describe()}"
+
+
 @pytest.fixture(scope="session")
 def app():
-    settings = Settings.from_env({"CLINIC_TOKEN_SECRET": SECRET, "CLINIC_VALIDATE_RESPONSES": "true"})
-    return create_app(settings)
+    return create_app(stores.settings(CLINIC_TOKEN_SECRET=SECRET, CLINIC_VALIDATE_RESPONSES="true"))
 
 
 @pytest.fixture(scope="session")
@@ -77,9 +93,7 @@ def services(app):
 @pytest.fixture
 def db(app):
     database = app.services.store.db
-    for name in database.list_collection_names():
-        database.drop_collection(name)
-    indexes.create_all(database)
+    stores.empty(database)
     app.services.users._seen.clear() if hasattr(app.services.users, "_seen") else None
     return database
 

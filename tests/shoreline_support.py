@@ -6,6 +6,7 @@ from __future__ import annotations
 from werkzeug import Response
 
 from clinic_api.settings import Settings
+from support import stores
 
 SERVER_SECRET = "shoreline-server-secret"
 SERVER_TOKEN = "our-server-token"
@@ -27,7 +28,7 @@ def serve_server_login(httpserver):
 def tidepool_settings(server, *, seagull_path: str = "", **extra) -> Settings:
     """Tidepool mode against `server` (shoreline at its root, seagull at `seagull_path`)."""
     base = server.url_for("").rstrip("/")
-    return Settings.from_env({"CLINIC_INTEGRATIONS": "tidepool", "CLINIC_VALIDATE_RESPONSES": "true",
+    return Settings.from_env(stores.with_store({"CLINIC_INTEGRATIONS": "tidepool", "CLINIC_VALIDATE_RESPONSES": "true",
                               "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": base,
                               "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": base + seagull_path,
-                              "TIDEPOOL_SERVER_TOKEN": SERVER_SECRET, **extra})
+                              "TIDEPOOL_SERVER_TOKEN": SERVER_SECRET, **extra}))

@@ -7,6 +7,7 @@ from clinic_api.app import create_app
 from clinic_api.auth.tokens import ShorelineTokens, TokenInvalid
 from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.settings import Settings
+from support import stores
 from shoreline_support import serve_server_login, tidepool_settings
 
 
@@ -63,7 +64,7 @@ def test_rejections(shoreline, status, body):
 
 
 def test_unreachable_auth_service_is_invalid_token():
-    settings = Settings.from_env({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": "http://127.0.0.1:9"})
+    settings = Settings.from_env(stores.with_store({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": "http://127.0.0.1:9"}))
     with pytest.raises(TokenInvalid):
         ShorelineTokens(ServerSession(settings)).verify("x")
 

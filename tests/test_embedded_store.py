@@ -10,7 +10,7 @@ from clinic_api.store import client, tx
 
 @pytest.fixture
 def store():
-    return client.connect(Settings.from_env({}))
+    return client.connect(Settings.from_env({"CLINIC_STORE": "memory"}))
 
 
 def test_embedded_store_is_chosen_without_a_uri(store):
@@ -62,3 +62,23 @@ def test_object_ids_round_trip(store):
     oid = ObjectId()
     store.db.o.insert_one({"_id": oid, "clinicId": oid})
     assert store.db.o.find_one({"clinicId": oid})["_id"] == oid
+
+
+def test_the_collation_stand_in_orders_and_matches_names_as_strength_one(store):
+    """The memory store's replacement for {locale: en, strength: 1}: names folded (case, accents)
+    in the collation's character classes, collated MRN equality, _id breaking ties, paging after."""
+    from clinic_api.store import patient_queries as pq
+
+    clinic = ObjectId()
+    rows = [("Zed Zulu", "A1"), ("ábel Alpha", "x9"), ("anne Beta", None), ("Bob (Gamma)", "M.3"), ("Anne Alpha", "a1")]
+    ids = [ObjectId(f"{n:024x}") for n in range(1, 6)]
+    store.db.patients.insert_many([{"_id": i, "clinicId": clinic, "userId": str(n), "fullName": name, "mrn": mrn}
+                                   for n, (i, (name, mrn)) in enumerate(zip(ids, rows))])
+    docs, count = pq.run(store, pq.PatientQuery(clinic_id=clinic, limit=10))
+    assert [d["fullName"] for d in docs] == ["ábel Alpha", "Anne Alpha", "anne Beta", "Bob (Gamma)", "Zed Zulu"]
+    assert count == 5
+    docs, count = pq.run(store, pq.PatientQuery(clinic_id=clinic, sort=(("fullName", -1),), offset=1, limit=2))
+    assert [d["fullName"] for d in docs] == ["Bob (Gamma)", "anne Beta"] and count == 5
+    docs, count = pq.run(store, pq.PatientQuery(clinic_id=clinic, mrn="A1"))
+    assert sorted(d["fullName"] for d in docs) == ["Anne Alpha", "Zed Zulu"] and count == 2
+    assert pq.fold("ÁBEL") == "abel" and pq.collated_equal("Ábel", "abel") and not pq.collated_equal(None, "x")

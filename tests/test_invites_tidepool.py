@@ -7,6 +7,7 @@ from clinic_api.app import create_app
 from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.integrations.users import TidepoolUsers
 from clinic_api.settings import Settings
+from support import stores
 from conftest import ADMIN_ID, CLINIC_BODY, Api
 from shoreline_support import OUR_TOKEN as OURS, SERVER_SECRET, serve_server_login, tidepool_settings
 
@@ -93,5 +94,5 @@ def test_unreachable_user_service_is_no_user(users):
 
 
 def settings_for_address(address) -> Settings:
-    return Settings.from_env({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": address,
-                              "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": address, "TIDEPOOL_SERVER_TOKEN": SERVER_SECRET})
+    return Settings.from_env(stores.with_store({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": address,
+                              "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": address, "TIDEPOOL_SERVER_TOKEN": SERVER_SECRET}))

@@ -404,3 +404,15 @@ def test_delete_patient_no_token(anonymous, clinic):
 def test_create_from_user_ignores_unknown_keys(server, clinic):
     resp = server.post(url(clinic, USER_A), json={"fullName": "Ann", "session": 1, "services": "x", "foo": [1]})
     assert resp.status_code == 200 and resp.json()["fullName"] == "Ann"
+
+
+@pytest.mark.parametrize("value,kind", [(1.5, "number"), ("preset", "string"), ([], "array"), (True, "bool")])
+def test_glycemic_ranges_that_are_not_an_object_are_a_400(server, clinic, db, value, kind):
+    """The schema of glycemicRanges has no `type: object`, so the validator lets these through;
+    the reference's binder then refuses them (Go type error text, without its byte offset)."""
+    resp = server.post(f"/v1/clinics/{clinic['id']}/patients",
+                       json={"fullName": "Pat Patient", "birthDate": "2001-02-03", "glycemicRanges": value})
+    assert resp.status_code == 400
+    assert resp.json() == {"message": f"Unmarshal type error: expected=api.GlycemicRangesV1, got={kind}, "
+                                      "field=glycemicRanges"}
+    assert db.patients.count_documents({}) == 0

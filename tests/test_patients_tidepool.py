@@ -12,6 +12,7 @@ from clinic_api.errors import Duplicate, InternalError
 from clinic_api.integrations.accounts import TidepoolAccounts
 from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.settings import Settings
+from support import stores
 from shoreline_support import OUR_TOKEN as TOKEN, serve_server_login, tidepool_settings
 
 CLINIC_ID = "60d5ec49f1a2c3b4d5e6f701"
@@ -59,8 +60,8 @@ def test_create_custodial_account_failures(upstream, status, body, error, messag
 
 
 def test_unreachable_service_is_internal_error():
-    settings = Settings.from_env({"CLINIC_INTEGRATIONS": "tidepool",
-                                  "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": "http://127.0.0.1:9"})
+    settings = Settings.from_env(stores.with_store({"CLINIC_INTEGRATIONS": "tidepool",
+                                  "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": "http://127.0.0.1:9"}))
     with pytest.raises(InternalError):
         TidepoolAccounts(ServerSession(settings)).create_custodial(CLINIC_ID, "a@x.org")
 

@@ -14,6 +14,7 @@ from clinic_api.errors import InternalError
 from clinic_api.integrations.restricted_tokens import TidepoolRestrictedTokens
 from clinic_api.integrations.xealth import XealthClient
 from clinic_api.settings import Settings
+from support import stores
 from conftest import CLINIC_BODY
 from ehr_support import APP_URL, NOW, cgm_summary, configure, set_ehr, xealth_settings
 from xealth_support import (ACCESS_TOKEN, DEPLOYMENT, FULL_NAME, notification, order, preorder,  # noqa: F401
@@ -114,7 +115,7 @@ def platform_settings(server, **extra) -> Settings:
     env = {"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_AUTH_CLIENT_ADDRESS": server.url_for("/auth-api"),
            "TIDEPOOL_AUTH_CLIENT_EXTERNAL_ADDRESS": server.url_for("/external"),
            "TIDEPOOL_AUTH_CLIENT_EXTERNAL_SERVER_SESSION_TOKEN_SECRET": "platform-secret", **extra}
-    return Settings.from_env(env)
+    return Settings.from_env(stores.with_store(env))
 
 
 @pytest.fixture
@@ -186,11 +187,11 @@ def test_report_link_in_tidepool_mode(xealth, platform, services, monkeypatch, s
 # --- the Xealth client ----------------------------------------------------------------------------------
 
 def test_xealth_client_token_reuse_and_expiry(httpserver):
-    settings = Settings.from_env({"TIDEPOOL_XEALTH_ENABLED": "true", "TIDEPOOL_XEALTH_BEARER_TOKEN": "b",
+    settings = Settings.from_env(({"TIDEPOOL_XEALTH_ENABLED": "true", "TIDEPOOL_XEALTH_BEARER_TOKEN": "b",
                                   "TIDEPOOL_XEALTH_CLIENT_ID": "id", "TIDEPOOL_XEALTH_CLIENT_SECRET": "secret",
                                   "TIDEPOOL_APPLICATION_URL": APP_URL,
                                   "TIDEPOOL_XEALTH_TOKEN_URL": httpserver.url_for("/token"),
-                                  "TIDEPOOL_XEALTH_SERVER_BASE_URL": httpserver.url_for("/v2/")})
+                                  "TIDEPOOL_XEALTH_SERVER_BASE_URL": httpserver.url_for("/v2/")}))
     httpserver.expect_request("/token", method="POST", data="grant_type=client_credentials").respond_with_json(
         {"access_token": "a1", "expires_in": 100})
     httpserver.expect_request(f"/v2/partner/read/order/{DEPLOYMENT}/o 1",
@@ -208,10 +209,10 @@ def test_xealth_client_token_reuse_and_expiry(httpserver):
 
 @pytest.mark.parametrize("status,body", [(401, {"error": "invalid_client"}), (200, {"token_type": "bearer"})])
 def test_xealth_client_token_failures(httpserver, status, body):
-    settings = Settings.from_env({"TIDEPOOL_XEALTH_ENABLED": "1", "TIDEPOOL_XEALTH_BEARER_TOKEN": "b",
+    settings = Settings.from_env(({"TIDEPOOL_XEALTH_ENABLED": "1", "TIDEPOOL_XEALTH_BEARER_TOKEN": "b",
                                   "TIDEPOOL_XEALTH_CLIENT_ID": "id", "TIDEPOOL_XEALTH_CLIENT_SECRET": "s",
                                   "TIDEPOOL_APPLICATION_URL": "",
-                                  "TIDEPOOL_XEALTH_TOKEN_URL": httpserver.url_for("/t")})
+                                  "TIDEPOOL_XEALTH_TOKEN_URL": httpserver.url_for("/t")}))
     httpserver.expect_request("/t").respond_with_json(body, status)
     with pytest.raises(InternalError):
         XealthClient(settings).access_token()
@@ -220,15 +221,15 @@ def test_xealth_client_token_failures(httpserver, status, body):
 def test_xealth_settings():
     base = {"TIDEPOOL_XEALTH_ENABLED": "true", "TIDEPOOL_XEALTH_BEARER_TOKEN": "b", "TIDEPOOL_XEALTH_CLIENT_ID": "i",
             "TIDEPOOL_XEALTH_CLIENT_SECRET": "s", "TIDEPOOL_APPLICATION_URL": "u"}
-    settings = Settings.from_env(base)
+    settings = Settings.from_env((base))
     assert settings.xealth_enabled and settings.xealth_token_url == "https://auth-sandbox.xealth.io/oauth2/token"
     assert settings.xealth_server_base_url == "https://api-sandbox.xealth.io/v2"
     from clinic_api.settings import SettingsError
     for name in ("TIDEPOOL_XEALTH_BEARER_TOKEN", "TIDEPOOL_APPLICATION_URL"):
         with pytest.raises(SettingsError, match=f"required key {name} missing value"):
-            Settings.from_env({k: v for k, v in base.items() if k != name})
+            Settings.from_env(({k: v for k, v in base.items() if k != name}))
     with pytest.raises(SettingsError):
-        Settings.from_env({"TIDEPOOL_XEALTH_ENABLED": ""})
-    disabled = Settings.from_env({"TIDEPOOL_XEALTH_BEARER_TOKEN": "ignored", "TIDEPOOL_REDOX_VERIFICATION_TOKEN": "r"})
+        Settings.from_env(({"TIDEPOOL_XEALTH_ENABLED": ""}))
+    disabled = Settings.from_env(({"TIDEPOOL_XEALTH_BEARER_TOKEN": "ignored", "TIDEPOOL_REDOX_VERIFICATION_TOKEN": "r"}))
     assert not disabled.xealth_enabled and disabled.xealth_bearer_token == "" and \
         disabled.redox_verification_token == "r"

@@ -22,7 +22,7 @@ def _body(body) -> dict:
 def list_clinicians(clinicId, search=None, offset=0, limit=10, email=None, role=None):
     services = context.services()
     docs = clinicians.list_page(services.store.db, clinicId, search=search, email=email, role=role,
-                                offset=offset, limit=limit, text_index=not services.store.embedded)
+                                offset=offset, limit=limit, text_index=services.store.text_search)
     return [clinicians.to_api(d) for d in docs], 200
 
 

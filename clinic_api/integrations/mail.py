@@ -15,19 +15,12 @@ import smtplib
 from email.message import EmailMessage
 
 from bson import ObjectId
-from pymongo import IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from clinic_api import wire
-from clinic_api.store import indexes
 
 log = logging.getLogger("clinic_api.mail")
 COLLECTION = "outbox"
-indexes.register(COLLECTION, [
-    IndexModel([("eventKey", 1)], name="UniqueEventKey", unique=True,
-               partialFilterExpression={"eventKey": {"$exists": True}}),
-    IndexModel([("createdTime", 1)], name="OutboxByCreatedTime"),
-])
 
 
 class MailError(Exception):

@@ -21,19 +21,16 @@ import time
 import urllib.parse
 
 import httpx
-from pymongo import IndexModel
 
 from clinic_api import wire
 from clinic_api.errors import InternalError
-from clinic_api.store import indexes
+from clinic_api.integrations import http
 
 log = logging.getLogger("clinic_api.restricted_tokens")
 COLLECTION = "restricted_tokens"
 LIFETIME = _dt.timedelta(hours=1)
 REFRESH_SECONDS = 3600
 SESSION_HEADER = "X-Tidepool-Session-Token"
-indexes.register(COLLECTION, [IndexModel([("expirationTime", 1)], name="ExpiredRestrictedTokens",
-                                         expireAfterSeconds=0)])
 
 
 class StandaloneRestrictedTokens:
@@ -74,7 +71,7 @@ class PlatformSession:
             if not self._token or time.monotonic() - self._fetched > REFRESH_SECONDS:
                 base = self.settings.auth_external_address.rstrip("/")
                 try:
-                    resp = self.http.post(f"{base}/auth/serverlogin",
+                    resp = self.http.post(f"{base}/auth/serverlogin", extensions={"service": "auth_external"},
                                           headers={"X-Tidepool-Server-Name": "clinic",
                                                    "X-Tidepool-Server-Secret": self.settings.auth_server_secret})
                 except httpx.HTTPError as exc:
@@ -99,7 +96,7 @@ def _token_from(body) -> dict:
 class TidepoolRestrictedTokens:
     def __init__(self, settings, transport: httpx.BaseTransport | None = None):
         self.base = settings.auth_address.rstrip("/")
-        self.http = httpx.Client(timeout=60, transport=transport)
+        self.http = http.client("auth", timeout=60, transport=transport)
         self.session = PlatformSession(settings, self.http)
 
     def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
@@ -117,7 +114,8 @@ class TidepoolRestrictedTokens:
     def get(self, token_id: str) -> dict | None:
         if not token_id:
             return None
-        resp = self._request("GET", f"/v1/restricted_tokens/{urllib.parse.quote(token_id, safe='')}")
+        resp = self._request("GET", f"/v1/restricted_tokens/{urllib.parse.quote(token_id, safe='')}",
+                             extensions={"route": "/v1/restricted_tokens/{id}"})
         if resp.status_code == 404:
             return None
         if resp.status_code != 200:

@@ -15,14 +15,11 @@ import threading
 import urllib.parse
 
 import httpx
-from pymongo import IndexModel
 
 from clinic_api.errors import InternalError, NotFound
-from clinic_api.store import indexes
 
 log = logging.getLogger("clinic_api.users")
 COLLECTION = "users"
-indexes.register(COLLECTION, [IndexModel([("emails", 1)], name="UserEmails")])
 
 
 class StandaloneUsers:

@@ -1,24 +1,40 @@
-"""The database handle: a real MongoDB when configured, else the embedded in-memory store."""
+"""The database handle, one code path for the three stores: a MongoDB (`MONGODB_URI`), the local
+default (a SecantusDB server this service starts, `store/local_server.py`) and the in-process
+mongomock-ng store (`CLINIC_STORE=memory`)."""
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import re
 
 import pymongo
+import pymongo.errors
 from pymongo.database import Database
 
 from clinic_api.settings import Settings
+from clinic_api.store import local_server
 
 log = logging.getLogger("clinic_api.store")
 
 
-class Store:
-    """The database and what it can do. `embedded` is true for the in-memory store."""
+class StoreError(RuntimeError):
+    """The store cannot be used as configured (reported at start, before any request)."""
 
-    def __init__(self, db: Database, client, embedded: bool):
+
+class Store:
+    """The database and what it can do. `embedded` is true for the in-process memory store."""
+
+    def __init__(self, db: Database, client, embedded: bool, kind: str = "mongodb", where: str = ""):
         self.db = db
         self.client = client
         self.embedded = embedded
+        self.kind = kind
+        self.where = where
         self._transactions: bool | None = True if embedded else None
+        # Whether the server has text indexes and `$text`: learnt once, when the indexes are ensured
+        # (SecantusDB and the memory store have neither; clinician search then scans tokens).
+        self.text_search = False
 
     @property
     def supports_transactions(self) -> bool:
@@ -35,13 +51,73 @@ class Store:
         return not self.embedded
 
 
-def connect(settings: Settings) -> Store:
-    if settings.mongodb_uri:
-        client = pymongo.MongoClient(settings.mongodb_uri, tz_aware=True)
-        log.info("store: MongoDB database %r", settings.database_name)
-        return Store(client[settings.database_name], client, embedded=False)
-    import mongomock_ng
+def mask(uri: str) -> str:
+    """A MongoDB URI with its password hidden, for logs and messages."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", uri)
 
-    client = mongomock_ng.MongoClient(tz_aware=True)
-    log.warning("store: embedded in-memory database (data live in memory only and are lost at exit)")
-    return Store(client[settings.database_name], client, embedded=True)
+
+_owned_servers: list[local_server.LocalServer] = []
+
+
+def local_uri(settings: Settings) -> str:
+    """The local server's address: the one the starting process (gunicorn's master) published to its
+    workers, else a server started (and stopped at exit) by this process."""
+    uri = os.environ.get(local_server.URI_ENV)
+    if uri:
+        return uri
+    server = local_server.LocalServer(settings.data_dir)
+    try:
+        uri = server.start()
+    except local_server.LocalServerError as exc:
+        raise StoreError(str(exc)) from exc
+    _owned_servers.append(server)
+    atexit.register(server.stop)
+    os.environ[local_server.URI_ENV] = uri
+    return uri
+
+
+def connect(settings: Settings, **client_options) -> Store:
+    if settings.store == "memory":
+        import mongomock_ng
+
+        client = mongomock_ng.MongoClient(tz_aware=True)
+        return Store(client[settings.database_name], client, embedded=True, kind="memory",
+                     where="process memory (lost at exit)")
+    if settings.store == "local":
+        uri = local_uri(settings)
+        where = f"{os.path.abspath(settings.data_dir)} (SecantusDB at {uri})"
+    else:
+        uri = settings.mongodb_uri
+        where = mask(uri)
+    client = pymongo.MongoClient(uri, tz_aware=True, **client_options)
+    return Store(client[settings.database_name], client, embedded=False, kind=settings.store, where=where)
+
+
+def check_transactions(store: Store, settings: Settings) -> None:
+    """Multi-document changes run in transactions; a server without them (a standalone mongod)
+    would break their all-or-nothing guarantees, so it is refused unless explicitly allowed."""
+    if store.supports_transactions:
+        return
+    if settings.allow_no_transactions:
+        log.warning("store: the server has no transactions (not a replica set); CLINIC_ALLOW_NO_TRANSACTIONS=true "
+                    "gives up the all-or-nothing guarantee of multi-document changes")
+        return
+    raise StoreError(f"the database at {store.where} has no transactions (a standalone mongod?): run it as a "
+                     "replica set (a single node is enough), or set CLINIC_ALLOW_NO_TRANSACTIONS=true to give up "
+                     "the all-or-nothing guarantee of multi-document changes")
+
+
+def preflight(settings: Settings) -> None:
+    """Before any worker starts: the database answers and can run transactions (or that was waived).
+    Raises StoreError with the address (credentials masked)."""
+    if settings.store == "memory":
+        return
+    store = connect(settings, serverSelectionTimeoutMS=5000)
+    try:
+        try:
+            store.client.admin.command("ping")
+        except pymongo.errors.PyMongoError as exc:
+            raise StoreError(f"the database at {store.where} does not answer: {type(exc).__name__}") from exc
+        check_transactions(store, settings)
+    finally:
+        store.client.close()

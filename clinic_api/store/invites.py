@@ -13,10 +13,9 @@ import re
 import secrets
 
 from bson.binary import Binary
-from pymongo import IndexModel, ReturnDocument
+from pymongo import ReturnDocument
 
 from clinic_api import wire
-from clinic_api.store import indexes
 
 COLLECTION = "confirmations"
 CLINICIAN_INVITATION = "clinician_invitation"
@@ -25,11 +24,6 @@ PENDING, COMPLETED, CANCELED, DECLINED = "pending", "completed", "canceled", "de
 ZERO_TIME = _dt.datetime(1, 1, 1, tzinfo=_dt.timezone.utc)
 PATIENT_INVITE_LIFETIME = _dt.timedelta(days=7)
 
-# hydrophone declares {type, status} but never creates it; we create the ones our queries use.
-indexes.register(COLLECTION, [
-    IndexModel([("clinicId", 1), ("type", 1), ("status", 1)], name="ByClinicTypeStatus"),
-    IndexModel([("userId", 1), ("type", 1), ("status", 1)], name="ByUserTypeStatus"),
-])
 
 
 def new_key() -> str:

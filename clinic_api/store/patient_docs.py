@@ -81,6 +81,9 @@ def data_source(item: dict) -> dict:
 
 def glycemic_ranges(value: dict) -> dict:
     """{type, preset} or {type, custom}; thresholds' values rounded to float32 as stored by Go."""
+    if not isinstance(value, dict):  # the schema has no `type: object`: Go's binder refuses it
+        kind_of = {bool: "bool", str: "string", list: "array"}.get(type(value), "number")
+        raise BadRequest(f"Unmarshal type error: expected=api.GlycemicRangesV1, got={kind_of}, field=glycemicRanges")
     kind = value.get("type") or "preset"
     if kind == "custom":
         custom = value.get("custom") or {}

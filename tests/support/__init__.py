@@ -1,0 +1,1 @@
+"""Shared test support: the store under test, builders and helpers."""
