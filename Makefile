@@ -11,7 +11,7 @@ RUNTIME_LOCK := requirements-runtime.lock
 UV_VERSION := 0.13.8
 LOCK_FLAGS := --quiet --generate-hashes --python-version 3.11 --python-platform linux --custom-compile-command 'make lock'
 
-.PHONY: install lock run test lint bench contract create-indexes clean
+.PHONY: install lock run test test-memory test-wire lint bench contract create-indexes clean
 
 install: $(STAMP)
 
@@ -36,8 +36,15 @@ lock:
 run: install
 	PORT=$(PORT) $(BIN)/gunicorn -c python:clinic_api.gunicorn_conf clinic_api.asgi:app
 
-test: install
-	$(BIN)/python -m pytest
+# The whole suite twice: on the in-memory store, then on the wire (a SecantusDB server the session
+# starts itself, or the MongoDB named by CLINIC_TEST_MONGODB_URI, e.g. a replica set).
+test: test-memory test-wire
+
+test-memory: install
+	CLINIC_TEST_STORE=memory $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-wire: install
+	CLINIC_TEST_STORE=secantus $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/python -m compileall -q clinic_api tests
