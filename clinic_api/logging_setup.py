@@ -3,7 +3,7 @@
 `configure()` installs a single JSON handler (python-json-logger) on the root logger and routes
 gunicorn's and uvicorn's loggers into it; their access logs are switched off (ours is
 `clinic_api.access`, written by `observe.Observe`). Each line carries `time`, `level`, `logger`,
-`msg`, the `request_id` of the request being served (when there is one) and any `extra` fields;
+`msg`, `pid` (which gunicorn worker), the `request_id` of the request being served (when there is one) and any `extra` fields;
 an exception's trace is the `stack` field. The level is LOG_LEVEL with the reference's names
 (debug, info, warn, error; dpanic/panic/fatal mean critical).
 
@@ -45,8 +45,8 @@ class JsonLines(JsonFormatter):
     """python-json-logger's formatter with our field names, a lower-case level and no ANSI colours."""
 
     def __init__(self):
-        super().__init__("%(levelname)s %(name)s %(message)s", timestamp="time",
-                         rename_fields={"levelname": "level", "name": "logger", "message": "msg"},
+        super().__init__("%(levelname)s %(name)s %(message)s %(process)d", timestamp="time",
+                         rename_fields={"levelname": "level", "name": "logger", "message": "msg", "process": "pid"},
                          json_ensure_ascii=False)
 
     def process_log_record(self, log_data):
