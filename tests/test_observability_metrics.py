@@ -146,3 +146,11 @@ def test_metrics_only_get():
     with TestClient(app) as client:
         resp = client.post("/metrics")
     assert (resp.status_code, resp.json()) == (405, {"message": "Method Not Allowed"})
+
+
+@pytest.mark.skipif(not stores.on_wire(), reason="command monitoring needs a server (CLINIC_TEST_STORE=secantus)")
+def test_the_service_database_client_is_monitored(client, server):
+    before = scrape(client)
+    assert server.get("/v1/clinics").status_code == 200
+    after = scrape(client)
+    assert delta(before, after, "clinic_db_command_duration_seconds_count", command="find") >= 1

@@ -13,7 +13,7 @@ import pymongo.errors
 from pymongo.database import Database
 
 from clinic_api.settings import Settings
-from clinic_api.store import local_server
+from clinic_api.store import local_server, monitoring
 
 log = logging.getLogger("clinic_api.store")
 
@@ -89,7 +89,7 @@ def connect(settings: Settings, **client_options) -> Store:
     else:
         uri = settings.mongodb_uri
         where = mask(uri)
-    client = pymongo.MongoClient(uri, tz_aware=True, **client_options)
+    client = pymongo.MongoClient(uri, tz_aware=True, event_listeners=monitoring.event_listeners(), **client_options)
     return Store(client[settings.database_name], client, embedded=False, kind=settings.store, where=where)
 
 
