@@ -124,7 +124,9 @@ def render_problem(_request, exc: ProblemException) -> ConnexionResponse:
         ct = (_request.headers.get("content-type") or "") if _request is not None else ""
         return _response(400, f'request body has an error: header Content-Type has unexpected value "{ct}"')
     if exc.status >= 500:
-        _log.error("connexion problem %s: %s", exc.status, exc.detail)
+        # The detail may quote the data (a response failing validation): at debug level only.
+        _log.error("connexion problem %s: %s", exc.status, exc.title or type(exc).__name__)
+        _log.debug("connexion problem detail: %s", exc.detail)
         return _response(500, INTERNAL)
     return _response(exc.status, exc.detail or exc.title or "bad request")
 

@@ -63,8 +63,10 @@ def test_store_in_use_and_outbox_backlog(client, services, db, admin, clinic):
     assert unsent >= 1  # the clinic_created mail, written to the outbox (no SMTP_HOST)
     assert value(samples, "clinic_mail_outbox_backlog", status="written") == unsent
     db.outbox.insert_many([
-        {"_id": ObjectId(), "template": "t", "recipient": "x@example.org", "status": "failed", "createdTime": wire.now()},
-        {"_id": ObjectId(), "template": "t", "recipient": "y@example.org", "status": "sent", "createdTime": wire.now()},
+        {"_id": ObjectId(), "template": "t", "recipient": "x@example.org", "status": "failed",
+         "createdTime": wire.now()},
+        {"_id": ObjectId(), "template": "t", "recipient": "y@example.org", "status": "sent",
+         "createdTime": wire.now()},
     ])
     samples = scrape(client)
     assert value(samples, "clinic_mail_outbox_backlog", status="failed") == 1
