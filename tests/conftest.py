@@ -7,6 +7,7 @@ temporary directory), or CLINIC_TEST_MONGODB_URI=mongodb://... (any MongoDB, e.g
 `make test` runs the suite on memory and on SecantusDB."""
 from __future__ import annotations
 
+import os
 import warnings
 
 import pytest
@@ -68,6 +69,21 @@ def pytest_sessionstart(session):
 
 def pytest_sessionfinish(session, exitstatus):
     stores.stop()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "store_independent: starts its own processes and stores; "
+                                       "run in the memory pass only")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that do not touch the store under test run once, in the memory pass."""
+    if os.environ.get("CLINIC_TEST_STORE", "memory") == "memory" and not os.environ.get("CLINIC_TEST_MONGODB_URI"):
+        return
+    skip = pytest.mark.skip(reason="store-independent: runs in the memory pass")
+    for item in items:
+        if item.get_closest_marker("store_independent"):
+            item.add_marker(skip)
 
 
 def pytest_report_header(config):

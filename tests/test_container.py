@@ -20,6 +20,8 @@ import jsonschema
 import pytest
 import yaml
 
+pytestmark = pytest.mark.store_independent
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "compose.yaml"

@@ -21,6 +21,8 @@ from clinic_api.settings import Settings
 from clinic_api.store import client as store_client
 from clinic_api.store import local_server
 
+pytestmark = pytest.mark.store_independent
+
 SECRET = "local-store-test-secret-0123456789abcdef"
 ADMIN = "1234567890"
 
