@@ -34,7 +34,7 @@ def test_unknown_path_with_valid_token_is_404(admin):
     resp = admin.get("/v1/nothing/here")
     assert resp.status_code == 404
     assert resp.content == b'{"message":"no matching operation was found"}\n'
-    assert admin.get("/metrics").json() == {"message": "no matching operation was found"}
+    assert admin.get("/metrics/").json() == {"message": "no matching operation was found"}
 
 
 def test_known_path_other_method_is_404_method_not_allowed(admin):
