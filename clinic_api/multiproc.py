@@ -19,13 +19,13 @@ _PREPARED = "CLINIC_METRICS_PREPARED_BY"
 
 
 def prepare() -> str:
+    path = os.environ.get(ENV)
+    if os.environ.get(_PREPARED) == str(os.getpid()) and path:
+        return path  # configuration reloaded: keep the samples of this run
     if "prometheus_client" in sys.modules:
         # Its metrics would be single-process ones, in every worker forked from here.
         raise RuntimeError(f"prometheus_client was imported before {ENV} was set up: "
                            "call clinic_api.multiproc.prepare() earlier in the gunicorn config")
-    path = os.environ.get(ENV)
-    if os.environ.get(_PREPARED) == str(os.getpid()) and path:
-        return path  # configuration reloaded: keep the samples of this run
     if not path:
         path = tempfile.mkdtemp(prefix="clinic-api-metrics-")
         os.environ[ENV] = path

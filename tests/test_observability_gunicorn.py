@@ -83,7 +83,8 @@ def test_two_workers_json_logs_and_metrics_across_workers(tmp_path):
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"a previous run's samples")
     log_path = tmp_path / "service.log"
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "2", "CLINIC_STORE": "memory",
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "2", "CLINIC_STORE": "local",
+           "CLINIC_DATA_DIR": str(tmp_path / "data"),
            "CLINIC_TOKEN_SECRET": SECRET, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "LOG_LEVEL": "info"}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:clinic_api.gunicorn_conf",
@@ -128,3 +129,16 @@ def test_metrics_directory_is_temporary_when_unset(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert not os.path.exists(out.stdout.strip())  # removed when the master exits
+
+
+def test_metrics_directory_prepared_once_per_master(tmp_path):
+    script = ("import os, prometheus_client; from clinic_api import multiproc\n"
+              "try:\n    multiproc.prepare()\nexcept RuntimeError as exc:\n    print('refused')\n")
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "refused"  # too late: prometheus_client already chose single-process values
+    script = ("import os; from clinic_api import multiproc; first = multiproc.prepare(); import prometheus_client\n"
+              "open(os.path.join(first, 'counter_1.db'), 'w').close()\n"
+              "assert multiproc.prepare() == first and os.listdir(first) == ['counter_1.db']; print('kept')\n")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "kept"  # a configuration reload keeps this run's samples
