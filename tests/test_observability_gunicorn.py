@@ -44,7 +44,17 @@ def served(port: int) -> float:
     return 0.0
 
 
+def _is_database(pid: str) -> bool:
+    """The local store's server, the master's other child."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"secantusd-py" in fh.read()
+    except OSError:
+        return False
+
+
 def workers_of(master: int) -> set[int]:
+    """The master's gunicorn workers."""
     children = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -54,7 +64,7 @@ def workers_of(master: int) -> set[int]:
             except OSError:
                 continue
             fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[1]) == master and fields[0] != "Z":
+            if int(fields[1]) == master and fields[0] != "Z" and not _is_database(entry):
                 children.add(int(entry))
     return children
 
