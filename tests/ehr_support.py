@@ -19,7 +19,7 @@ NOW = dt.datetime(2099, 2, 1, 12, 30, 0, tzinfo=dt.timezone.utc)
 def configure(services, monkeypatch, **changes):
     """Swap the app's settings for this test (restored after it), and fix the clock."""
     monkeypatch.setattr(services, "settings", dataclasses.replace(services.settings, **changes))
-    monkeypatch.setitem(services.extra, "clock", lambda: NOW)
+    monkeypatch.setattr(services, "clock", lambda: NOW)
 
 
 def redox_settings(**over) -> dict:

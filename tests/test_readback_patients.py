@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from bson import ObjectId
 
-from clinic_api.store.summaries import BGM, CGM
+from clinic_api.resources.summaries import BGM, CGM
 from conftest import ADMIN_ID
 from patients_support import T0, T1, T2, insert_patient
 

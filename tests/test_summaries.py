@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from bson import ObjectId
 
-from clinic_api.store.summaries import BGM, CGM
+from clinic_api.resources.summaries import BGM, CGM
 from patient_docs import FIXED, expect_access, insert_patient, user_id
 
 USER = user_id(1)

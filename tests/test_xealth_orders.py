@@ -246,7 +246,7 @@ def test_viewer_checks(xealth, xealth_clinic, server, db, anonymous, monkeypatch
     resp = viewer(anonymous, xealth_clinic["id"], user_id, token)
     assert (resp.status_code, resp.json()) == (
         401, {"message": "unauthorized: patient doesn't have active subscriptions"})
-    monkeypatch.setitem(services.extra, "clock", lambda: NOW + dt.timedelta(hours=2))
+    monkeypatch.setattr(services, "clock", lambda: NOW + dt.timedelta(hours=2))
     assert viewer(anonymous, xealth_clinic["id"], user_id, token).json()["message"] == \
         "unauthorized: invalid or expired token"
 

@@ -2,7 +2,9 @@
 change together or not at all."""
 from __future__ import annotations
 
+from clinic_api.domain import effects
 from clinic_api.domain import patients as patients_domain
+from clinic_api.resources import clinics as clinic_view
 from clinic_api.errors import InternalError, bad_request
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
@@ -18,7 +20,7 @@ def create_clinic(services, creator_id: str, body: dict) -> dict:
     emails = user.get("emails") or []
     if services.settings.integrations == "tidepool" and not emails:
         raise InternalError("creator has no email")
-    fields = clinics_store.fields_from_api(body)
+    fields = clinic_view.fields_from_api(body)
     store = services.store
 
     def work(session):
@@ -38,9 +40,7 @@ def create_clinic(services, creator_id: str, body: dict) -> dict:
         return doc
 
     doc = tx.run(store, work)
-    effects = services.extra.get("after_clinic_created")
-    if effects is not None:
-        effects(services, doc)
+    effects.emit(services, effects.ClinicCreated(doc))
     return clinics_store.annotate(store.db, [doc])[0]
 
 
@@ -55,7 +55,7 @@ def delete_clinic(services, clinic_id: str, deleted_by: str | None) -> None:
     def work(session):
         db = store.db
         # As the reference: look at up to two of the clinic's patients.
-        found = list(db[patients_store.COLLECTION].find({"clinicId": oid}, {"userId": 1}, limit=2, session=session))
+        found = patients_store.first_of_clinic(db, oid, limit=2, session=session)
         only_demo = len(found) == 1 and bool(demo_id) and found[0].get("userId") == demo_id
         if found and not only_demo:
             raise bad_request("deletion of non-empty clinics is not allowed")

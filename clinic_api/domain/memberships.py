@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from clinic_api import wire
-from clinic_api.domain import notifications
+from clinic_api.domain import effects
+from clinic_api.domain import patients as patients_domain
+from clinic_api.resources import clinicians as clinician_view
+from clinic_api.resources import clinics as clinic_view
 from clinic_api.errors import Conflict, NotFound, constraint, duplicate
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
@@ -51,10 +53,7 @@ def sync_admin(db, clinic_id, user_id: str, admin_after: bool, *, allow_orphanin
         return
     clinic = clinics_store.get(db, oid, session=session)
     check_admins_remain(clinic, user_id, False, allow_orphaning)
-    res = db[clinics_store.COLLECTION].update_one(
-        {"_id": oid, "updatedTime": clinic.get("updatedTime")},
-        {"$pull": {"admins": user_id}, "$set": {"updatedTime": wire.now()}}, session=session)
-    if res.matched_count == 0:
+    if not clinics_store.pull_admin_if_unchanged(db, oid, user_id, clinic.get("updatedTime"), session=session):
         raise Conflict("conflict: concurrent modification of clinic detected")
 
 
@@ -122,7 +121,7 @@ def update_clinician(services, clinic_id: str, user_id: str, *, roles: list, nam
 
     doc = tx.run(store, work)
     if changed.get("roles"):
-        notifications.after_roles_changed(services, doc)
+        effects.emit(services, effects.ClinicianRolesChanged(doc))
     return doc
 
 
@@ -147,7 +146,7 @@ def relationships(db, records: list[dict]) -> list[dict]:
     """[{clinic, clinician}] in the records' order; records of a clinic that no longer exists are
     left out (the reference fails the whole request with a 500)."""
     ids = list({r["clinicId"] for r in records})
-    docs = list(db[clinics_store.COLLECTION].find({"_id": {"$in": ids}}))
+    docs = clinics_store.find_by_ids(db, ids)
     found = {c["_id"]: c for c in clinics_store.annotate(db, docs)}
     out = []
     for record in records:
@@ -155,7 +154,7 @@ def relationships(db, records: list[dict]) -> list[dict]:
         if clinic is None:
             log.warning("clinician record of a missing clinic skipped")
             continue
-        out.append({"clinic": clinics_store.to_api(clinic), "clinician": clinicians_store.to_api(record)})
+        out.append({"clinic": clinic_view.to_api(clinic), "clinician": clinician_view.to_api(record)})
     return out
 
 
@@ -205,13 +204,7 @@ def delete_user_from_clinics(services, user_id: str) -> None:
     module's (called first, as the reference does)."""
     store = services.store
     db = store.db
-    patients = _patients_domain()
-    delete_patients = getattr(patients, "delete_patients_of_user", None)
-    if delete_patients is not None:
-        delete_patients(services, user_id)
-    else:
-        log.warning("patients module absent: the user's patient records were not removed")
-    cleanup = getattr(patients, "delete_non_custodial_patients_of_clinic", None)
+    patients_domain.delete_patients_of_user(services, user_id)
 
     def work(session):
         for record in clinicians_store.list_for_user(db, user_id, session=session):
@@ -223,21 +216,10 @@ def delete_user_from_clinics(services, user_id: str) -> None:
             except NotFound:
                 log.warning("clinician record of a missing clinic removed")
                 continue
-            if cleanup is not None and not clinicians_store.any_for_clinic(db, clinic_oid, session=session):
-                cleanup(services, clinic_oid, session=session)
+            if not clinicians_store.any_for_clinic(db, clinic_oid, session=session):
+                patients_domain.delete_non_custodial_patients_of_clinic(services, clinic_oid, session=session)
 
     tx.run(store, work)
-
-
-def _patients_domain():
-    """clinic_api.domain.patients (written alongside), or None while it does not exist."""
-    try:
-        from clinic_api.domain import patients
-    except ModuleNotFoundError as exc:
-        if exc.name != "clinic_api.domain.patients":
-            raise
-        return None
-    return patients
 
 
 def set_user_email(services, user_id: str, email: str | None) -> None:
@@ -256,9 +238,5 @@ def set_user_email(services, user_id: str, email: str | None) -> None:
 
     if email is not None:
         tx.run(store, work)
-    update_patients = getattr(_patients_domain(), "update_patients_email", None)
-    if update_patients is not None:
-        update_patients(services, user_id, email)
-    else:
-        log.warning("patients module absent: the user's patient records keep their email")
+    patients_domain.update_patients_email(services, user_id, email)
 

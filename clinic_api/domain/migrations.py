@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from clinic_api import wire
-from clinic_api.errors import Duplicate, NotFound, constraint
+from clinic_api.errors import NotFound, constraint
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import migrations as migrations_store
@@ -52,7 +51,7 @@ def enable_new_clinic_experience(services, user_id: str) -> dict:
 
     def work(session):
         db = store.db
-        clinic = _insert_empty_clinic(db, user_id, session)
+        clinic = clinics_store.insert_legacy(db, user_id, session=session)
         now = clinic["createdTime"]
         admin = {"_id": ObjectId(), "clinicId": clinic["_id"], "userId": user_id, "email": emails[0],
                  "name": name if isinstance(name, str) else None, "roles": [ADMIN_ROLE],
@@ -61,25 +60,6 @@ def enable_new_clinic_experience(services, user_id: str) -> dict:
         return clinic
 
     return tx.run(store, work)
-
-
-def _insert_empty_clinic(db, admin_id: str, session) -> dict:
-    """The legacy user's clinic as the reference inserts it: share code (pre-checked against
-    existing ones up to 100 times), the admin, times, null timezone, the default patient-count
-    settings — no name and no `isMigrated` (absent means not migrated)."""
-    coll = db[clinics_store.COLLECTION]
-    now = wire.now()
-    for _ in range(clinics_store.SHARE_CODE_ATTEMPTS):
-        code = clinics_store.new_share_code()
-        if coll.find_one({"shareCodes": code}, {"_id": 1}, session=session) is not None:
-            continue
-        doc = {"_id": ObjectId(), "canonicalShareCode": code, "shareCodes": [code], "admins": [admin_id],
-               "createdTime": now, "updatedTime": now, "timezone": None,
-               "patientCountSettings": {"hardLimit": {"plan": clinics_store.DEFAULT_HARD_LIMIT_PLAN}},
-               "patientCount": {"total": 0, "demo": 0, "plan": 0}}
-        coll.insert_one(doc, session=session)
-        return doc
-    raise Duplicate("duplicate share code")
 
 
 def trigger_initial_migration(services, clinic_id: str) -> dict:

@@ -1,20 +1,17 @@
 """The emails of clinics, clinicians and invites: who gets which template with which variables.
 
 clinic_created and clinician_permissions_updated are what Tidepool's clinic-worker sends from
-change events (runtime-storage.md §5.7.1); we send them ourselves only with CLINIC_EFFECTS=inline.
+change events (runtime-storage.md §5.7.1); domain/effects.py runs them (CLINIC_EFFECTS=inline).
 Invitation emails are the invite service's own and are always sent (we are that service).
 Each email carries an event key, so one event never mails twice.
 """
 from __future__ import annotations
-
-import logging
 
 from clinic_api.errors import NotFound
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store.ids import hex_id
 
-log = logging.getLogger("clinic_api.notifications")
 UNKNOWN_UPDATER = "Clinic administrator"
 
 
@@ -27,16 +24,6 @@ def _address(services, user_id: str, fallback: str = "") -> str:
     return user.get("username") or next(iter(user.get("emails") or []), "") or fallback
 
 
-def inline_effect(services, fn, *args) -> None:
-    """Run a worker effect when effects are ours; a failure is logged, never undoes the change."""
-    if services.settings.effects != "inline":
-        return
-    try:
-        fn(services, *args)
-    except Exception:  # noqa: BLE001
-        log.exception("effect %s failed", getattr(fn, "__name__", fn))
-
-
 def clinic_created(services, clinic: dict) -> None:
     name, admins = clinic.get("name"), clinic.get("admins") or []
     if not name or not admins:
@@ -44,11 +31,6 @@ def clinic_created(services, clinic: dict) -> None:
     recipient = _address(services, admins[0])
     services.mail.send("clinic_created", recipient, {"ClinicName": name},
                        event_key=f"clinic_created:{hex_id(clinic['_id'])}")
-
-
-def after_clinic_created(services, clinic: dict) -> None:
-    """The hook clinic creation calls after its transaction (services.extra)."""
-    inline_effect(services, clinic_created, clinic)
 
 
 def clinician_permissions_updated(services, clinician: dict) -> None:
@@ -67,10 +49,6 @@ def clinician_permissions_updated(services, clinician: dict) -> None:
     services.mail.send("clinician_permissions_updated", recipient,
                        {"ClinicName": clinic.get("name") or "", "ClinicianName": updater_name or UNKNOWN_UPDATER},
                        event_key=f"clinician_permissions_updated:{hex_id(clinician['_id'])}:{len(updates)}")
-
-
-def after_roles_changed(services, clinician: dict) -> None:
-    inline_effect(services, clinician_permissions_updated, clinician)
 
 
 def clinician_invitation(services, confirmation: dict, creator_profile: dict | None) -> bool:

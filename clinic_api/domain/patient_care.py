@@ -6,7 +6,7 @@ import datetime as _dt
 import logging
 
 from clinic_api import wire
-from clinic_api.domain import patient_effects as effects
+from clinic_api.domain import effects
 from clinic_api.domain import patient_rules as rules
 from clinic_api.errors import Conflict, NotFound
 from clinic_api.store import patient_docs as docs
@@ -46,7 +46,7 @@ def revert_review(services, clinic_id: str, user_id: str, clinician_id: str) -> 
 def send_upload_reminder(services, clinic_id: str, user_id: str) -> dict:
     """Record the reminder time; the reminder mail itself is the worker's effect."""
     doc = store.update(services.store.db, clinic_id, user_id, {"lastUploadReminderTime": wire.now()})
-    effects.upload_reminder(services, doc)
+    effects.emit(services, effects.UploadReminderRequested(doc))
     return doc
 
 
@@ -75,7 +75,7 @@ def connect_provider(services, clinic_id: str, user_id: str, provider: str) -> N
         raise NotFound(store.PATIENT_NOT_FOUND)
     if not _is_demo(services, user_id):
         rules.refresh_count(services, updated["clinicId"])
-    effects.connection_requested(services, updated, provider)
+    effects.emit(services, effects.ProviderConnectionRequested(updated, provider))
 
 
 def update_data_sources(services, user_id: str, items: list) -> None:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from pymongo import ReturnDocument
-
 from clinic_api import wire
 from clinic_api.errors import InternalError, NotFound, PaymentRequired
-from clinic_api.store.ids import object_id
+from clinic_api.store import clinics as clinics_store
+from clinic_api.store import patient_counts as counts_store
 
 CLINIC_NOT_FOUND = "clinic not found"
 LIMIT_EXCEEDED = "payment required: patient count exceeds limit"
-PLAN_EXEMPT_PROVIDER = "twiist"
+PLAN_EXEMPT_PROVIDER = counts_store.PLAN_EXEMPT_PROVIDER
 
 
 # --- limits (clinic settings) --------------------------------------------------------------
@@ -49,33 +48,13 @@ def resolved_count_settings(doc: dict) -> dict:
 
 # --- computing and storing the count -------------------------------------------------------
 
-def _count_pipeline(clinic_oid, demo_id: str) -> list:
-    demo_match = {"userId": demo_id} if demo_id else {"_id": {"$exists": False}}
-    not_demo = {"userId": {"$ne": demo_id}} if demo_id else {}
-    return [
-        {"$match": {"clinicId": clinic_oid}},
-        {"$facet": {
-            "total": [{"$count": "count"}],
-            "demo": [{"$match": demo_match}, {"$count": "count"}],
-            "plan": [{"$match": {**not_demo, "dataSources.providerName": {"$ne": PLAN_EXEMPT_PROVIDER}}},
-                     {"$count": "count"}],
-            "providers": [{"$match": not_demo} if not_demo else {"$match": {}},
-                          {"$unwind": "$dataSources"},
-                          {"$group": {"_id": {"provider": "$dataSources.providerName",
-                                              "state": "$dataSources.state"},
-                                      "count": {"$sum": 1}}}],
-        }},
-    ]
-
-
 def _first_count(rows) -> int:
     return int(rows[0]["count"]) if rows else 0
 
 
 def compute(db, clinic_id, demo_id: str, session=None) -> dict:
     """The counts of the clinic's patients, in the stored shape (providers omitted when none)."""
-    result = list(db.patients.aggregate(_count_pipeline(object_id(clinic_id), demo_id), session=session))
-    facets = result[0] if result else {}
+    facets = counts_store.facets(db, clinic_id, demo_id, session=session)
     providers: dict = {}
     for row in sorted(facets.get("providers") or [], key=lambda r: (str(r["_id"].get("provider")),
                                                                     str(r["_id"].get("state")))):
@@ -100,9 +79,7 @@ def refresh(services, clinic_id, session=None) -> dict:
     """Recompute and store the clinic's patient count; 404 clinic not found (after counting)."""
     db = services.store.db
     counts = compute(db, clinic_id, services.settings.demo_patient_user_id or "", session=session)
-    doc = db.clinics.find_one_and_update(
-        {"_id": object_id(clinic_id)}, {"$set": {"patientCount": counts, "updatedTime": wire.now()}},
-        return_document=ReturnDocument.AFTER, session=session)
+    doc = clinics_store.set_patient_count(db, clinic_id, counts, session=session)
     if doc is None:
         raise NotFound(CLINIC_NOT_FOUND)
     return doc["patientCount"]

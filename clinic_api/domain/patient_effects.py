@@ -1,68 +1,28 @@
-"""What Tidepool's clinic-worker does after patient writes (runtime-storage.md §5.7.1), done here
-when CLINIC_EFFECTS=inline: the custodial profile rewrite and account-claim mail, upload
-reminders, provider connection requests, and releasing a deleted custodial account.
-
-Effects never fail the request that caused them: an error is logged (as the worker would retry).
-"""
+"""What Tidepool's clinic-worker does after patient writes (runtime-storage.md §5.7.1): the
+custodial profile rewrite and account-claim mail, upload reminders, provider connection requests,
+and releasing a deleted custodial account. Run by domain/effects.py (which decides whether they
+are ours and what a failure does), never called by operations directly."""
 from __future__ import annotations
 
-import logging
 import secrets
 
 from clinic_api import wire
-from clinic_api.integrations import accounts as accounts_mod
 from clinic_api.store import clinics as clinics_store
+from clinic_api.store import patients as patients_store
 from clinic_api.store.patients import is_custodial
 
-log = logging.getLogger("clinic_api.effects")
 PROFILE_FIELDS = ("fullName", "birthDate", "mrn", "targetDevices", "email", "diagnosisType")
 CLAIM_TEMPLATE = "signup_custodial_new_clinic_experience_confirmation"
 UPLOAD_REMINDER_TEMPLATE = "patient_upload_reminder"
 _MISSING = object()
 
 
-def accounts(services):
-    """The custodial-accounts client of these services (built on first use when not wired)."""
-    client = getattr(services, "accounts", None)
-    if client is None:
-        client = services.extra.get("accounts")
-        if client is None:
-            client = accounts_mod.build(services.settings, services.store, services.session)
-            services.extra["accounts"] = client
-    return client
-
-
-def inline(services) -> bool:
-    return services.settings.effects == "inline"
-
-
 def _mail(services, template: str, recipient: str, variables: dict, key: str) -> None:
-    mailer = getattr(services, "mail", None)
-    if mailer is not None:
-        mailer.send(template, recipient, variables, event_key=key)
-        return
-    # Without the mail client, the message is only recorded in the outbox.
-    if recipient:
-        services.store.db.outbox.insert_one({"template": template, "recipient": recipient,
-                                             "variables": variables, "createdTime": wire.now(), "eventKey": key})
-
-
-def _guard(fn):
-    def run(services, *args, **kwargs):
-        if not inline(services):
-            return None
-        try:
-            return fn(services, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - an effect must not undo or fail the write
-            log.warning("effect %s failed: %s", fn.__name__, type(exc).__name__)
-            return None
-    run.__name__ = fn.__name__
-    return run
+    services.mail.send(template, recipient, variables, event_key=key)
 
 
 def _clinic_name(services, clinic_id) -> str:
-    doc = services.store.db[clinics_store.COLLECTION].find_one({"_id": clinic_id}, {"name": 1}) or {}
-    return doc.get("name") or ""
+    return clinics_store.name_of(services.store.db, clinic_id)
 
 
 def _recipient(services, doc: dict) -> str:
@@ -73,7 +33,6 @@ def _recipient(services, doc: dict) -> str:
     return username or doc.get("email") or ""
 
 
-@_guard
 def patient_written(services, before: dict | None, after: dict | None) -> None:
     """After an insert (before None) or an update of a patient document."""
     if after is None:
@@ -96,7 +55,7 @@ def _custodial_written(services, before, after) -> None:
                    if k in after and before.get(k, _MISSING) != after.get(k)}
         removed = tuple(k for k in PROFILE_FIELDS if k in before and k not in after)
     if changed or removed:
-        accounts(services).apply_profile(after["userId"], changed, removed)
+        services.accounts.apply_profile(after["userId"], changed, removed)
     email = after.get("email")
     if email:
         variables = {"ClinicName": _clinic_name(services, after.get("clinicId")), "Email": email,
@@ -106,14 +65,12 @@ def _custodial_written(services, before, after) -> None:
         _mail(services, CLAIM_TEMPLATE, email, variables, f"signup:{after['userId']}")
 
 
-@_guard
 def upload_reminder(services, doc: dict) -> None:
     when = doc.get("lastUploadReminderTime")
     _mail(services, UPLOAD_REMINDER_TEMPLATE, _recipient(services, doc), {},
           f"upload_reminder:{doc['clinicId']}:{doc['userId']}:{wire.format_time(when)}")
 
 
-@_guard
 def connection_requested(services, doc: dict, provider: str) -> None:
     items = (doc.get("providerConnectionRequests") or {}).get(provider) or []
     if items:
@@ -137,10 +94,9 @@ def _connect_mail(services, doc: dict, provider: str, request: dict) -> None:
     _mail(services, template, _recipient(services, doc), variables, key)
 
 
-@_guard
 def patients_removed(services, docs: list[dict]) -> None:
     """Archived custodial patients: their never-claimed accounts are released."""
     for doc in docs:
         if is_custodial(doc) and doc.get("userId"):
-            if services.store.db.patients.find_one({"userId": doc["userId"]}, {"_id": 1}) is None:
-                accounts(services).release_custodial(doc["userId"])
+            if not patients_store.user_has_records(services.store.db, doc["userId"]):
+                services.accounts.release_custodial(doc["userId"])

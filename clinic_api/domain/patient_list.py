@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from clinic_api.errors import bad_request
+from clinic_api.store import clinics as clinics_store
 from clinic_api.store.patient_queries import PatientQuery
 
 RANGES = ("Low", "VeryLow", "AnyLow", "High", "VeryHigh", "ExtremeHigh", "AnyHigh", "Target")
@@ -125,9 +126,7 @@ MEMBERSHIP_LIMIT = 1000
 
 
 def _clinics_by_id(db, clinic_ids) -> dict:
-    from clinic_api.store import clinics as clinics_store
-
-    found = list(db[clinics_store.COLLECTION].find({"_id": {"$in": list(clinic_ids)}}).limit(MEMBERSHIP_LIMIT))
+    found = clinics_store.find_by_ids(db, clinic_ids, limit=MEMBERSHIP_LIMIT)
     return {d["_id"]: d for d in clinics_store.annotate(db, found)}
 
 

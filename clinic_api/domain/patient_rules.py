@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from clinic_api.domain import patient_counts
 from clinic_api.errors import bad_request, constraint
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patient_queries
@@ -13,24 +14,10 @@ log = logging.getLogger("clinic_api.patients")
 NO_SUCH_SITE = "the clinic has no site with that name"
 
 
-def _counts_module():
-    """clinic_api.domain.patient_counts (written alongside); None while it does not exist."""
-    try:
-        from clinic_api.domain import patient_counts
-    except ModuleNotFoundError as exc:
-        if exc.name != "clinic_api.domain.patient_counts":
-            raise
-        return None
-    return patient_counts
-
-
 def refresh_count(services, clinic_id, session=None) -> None:
     """Recompute the clinic's patient count. As in the reference, a failure is logged only."""
-    refresh = getattr(_counts_module(), "refresh", None)
-    if refresh is None:
-        return
     try:
-        refresh(services, clinic_id, session=session)
+        patient_counts.refresh(services, clinic_id, session=session)
     except Exception as exc:  # noqa: BLE001 - the count is advisory; the patient write stands
         log.warning("patient count refresh failed for clinic %s: %s", clinic_id, type(exc).__name__)
 
@@ -42,9 +29,7 @@ def refresh_counts(services, clinic_ids, session=None) -> None:
 
 def enforce_patient_limit(services, clinic: dict, session=None) -> None:
     """402 payment required when a custodial patient would exceed the clinic's hard limit."""
-    enforce = getattr(_counts_module(), "enforce_limit", None)
-    if enforce is not None:
-        enforce(services, clinic, session=session)
+    patient_counts.enforce_limit(services, clinic, session=session)
 
 
 def enforce_mrn_settings(store, clinic: dict, mrn, user_id: str | None, session=None) -> bool:

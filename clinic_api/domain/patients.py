@@ -3,7 +3,7 @@ user), update, removal with its archive, the user-wide operations, and the clini
 them (MRN settings, sites, patient-count limit and refresh, worker effects)."""
 from __future__ import annotations
 
-from clinic_api.domain import patient_effects as effects
+from clinic_api.domain import effects
 from clinic_api.domain import patient_rules as rules
 from clinic_api.errors import ApiError, Duplicate, NotFound
 from clinic_api.store import clinics as clinics_store
@@ -36,7 +36,7 @@ def create_account(services, clinic_id: str, body: dict | None, invited_by: str 
     # Sites are resolved before the account exists, so a 422 leaves no orphan account behind.
     if _present(fields["sites"]) and fields["sites"]:
         fields["sites"] = rules.resolve_sites(db, clinic, fields["sites"])
-    accounts = effects.accounts(services)
+    accounts = services.accounts
     user_id = accounts.create_custodial(hex_id(clinic["_id"]), fields["email"] or None)
     try:
         if store.find(db, clinic["_id"], user_id) is not None:
@@ -45,12 +45,11 @@ def create_account(services, clinic_id: str, body: dict | None, invited_by: str 
                                 require_unique_mrn=unique, invited_by=invited_by)
         store.insert(db, doc)
     except ApiError:
-        if hasattr(accounts, "release_custodial"):
-            accounts.release_custodial(user_id)
+        accounts.release_custodial(user_id)
         raise
     finally:
         rules.refresh_count(services, clinic["_id"])
-    effects.patient_written(services, None, doc)
+    effects.emit(services, effects.PatientWritten(None, doc))
     return store.get(db, clinic["_id"], user_id)
 
 
@@ -109,7 +108,7 @@ def create_patient_from_user(services, clinic_id, user_id: str, permissions: dic
                             legacy_clinician_ids=[legacy] if legacy else None)
     store.insert(db, doc, session=session)
     rules.refresh_count(services, clinic["_id"], session=session)
-    effects.patient_written(services, None, doc)
+    effects.emit(services, effects.PatientWritten(None, doc))
     return store.get(db, clinic["_id"], user_id, session=session)
 
 
@@ -141,11 +140,11 @@ def update_patient(services, clinic_id: str, user_id: str, body: dict | None) ->
     if subscriptions and existing.get("mrn") != fields["mrn"]:
         changes["ehrSubscriptions"] = _deactivated(subscriptions)
     if store.is_custodial(existing):
-        effects.accounts(services).update_custodial(user_id, fields["email"] or None)
+        services.accounts.update_custodial(user_id, fields["email"] or None)
     doc = store.update(db, clinic_id, user_id, changes)
     if not _is_demo(services, user_id):
         rules.refresh_count(services, clinic["_id"])
-    effects.patient_written(services, existing, doc)
+    effects.emit(services, effects.PatientWritten(existing, doc))
     return doc
 
 
@@ -156,7 +155,7 @@ def remove_patient(services, clinic_id: str, user_id: str, deleted_by: str | Non
     db = services.store.db
     doc = tx.run(services.store, lambda session: store.remove(db, clinic_id, user_id, deleted_by, session=session))
     rules.refresh_count(services, doc["clinicId"])
-    effects.patients_removed(services, [doc])
+    effects.emit(services, effects.PatientsRemoved([doc]))
 
 
 def delete_patients_of_user(services, user_id: str) -> list:
@@ -166,7 +165,7 @@ def delete_patients_of_user(services, user_id: str) -> list:
     removed = tx.run(services.store, lambda session: store.remove_many(db, {"userId": user_id}, session=session))
     clinic_ids = list(dict.fromkeys(d["clinicId"] for d in removed))
     rules.refresh_counts(services, clinic_ids)
-    effects.patients_removed(services, removed)
+    effects.emit(services, effects.PatientsRemoved(removed))
     return clinic_ids
 
 
@@ -182,10 +181,10 @@ def update_patients_email(services, user_id: str, email: str | None) -> int:
     """The patient side of POST /v1/users/{userId}/clinics: the e-mail on every record of the
     user, as given (not lower-cased); removed when None. The number of records."""
     db = services.store.db
-    before = {d["_id"]: d for d in store.of_user(db, user_id)} if effects.inline(services) else {}
+    before = {d["_id"]: d for d in store.of_user(db, user_id)} if effects.ours(services) else {}
     count = store.set_email_for_user(db, user_id, email)
-    for doc in store.of_user(db, user_id) if before else []:
-        effects.patient_written(services, before.get(doc["_id"]), doc)
+    effects.emit(services, *(effects.PatientWritten(before.get(doc["_id"]), doc)
+                             for doc in (store.of_user(db, user_id) if before else [])))
     return count
 
 

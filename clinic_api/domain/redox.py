@@ -12,7 +12,6 @@ import bson
 from bson import json_util, tz_util
 from bson.objectid import ObjectId
 
-from clinic_api import wire
 from clinic_api.domain import gojson
 from clinic_api.errors import BadRequest, ConstraintViolation, NotFound, Unauthorized, bad_request, duplicate
 from clinic_api.store import clinics as clinics_store
@@ -33,7 +32,7 @@ _CANONICAL = json_util.JSONOptions(json_mode=json_util.JSONMode.CANONICAL, tz_aw
 
 
 def now(services):
-    return services.extra.get("clock", wire.now)()
+    return services.clock()
 
 
 # --- verification ----------------------------------------------------------------------------

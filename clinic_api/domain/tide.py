@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 
+from clinic_api.store import patients as patients_store
 from clinic_api.store.ids import hex_id, object_id
 
 PATIENT_LIMIT = 100
@@ -103,10 +104,10 @@ def build(db, clinic_id, *, period: str, tag_ids, cutoff, categories=None, exclu
     for name in ordered_categories(categories):
         _, field, direction = CATEGORIES[name]
         selector = category_selector(clinic_id, tag_ids, period, cutoff, name, exclusions)
-        report.candidates += db.patients.count_documents(selector, session=session)
-        found = list(db.patients.find(selector, session=session)
-                     .sort([(f"summary.cgmStats.periods.{period}.{field}", direction), ("_id", 1)])
-                     .limit(remaining))
+        count, found = patients_store.count_and_first(
+            db, selector, [(f"summary.cgmStats.periods.{period}.{field}", direction), ("_id", 1)], remaining,
+            session=session)
+        report.candidates += count
         report.results[name] = found
         exclusions.extend(doc["_id"] for doc in found)
         report.selected += len(found)
@@ -115,9 +116,9 @@ def build(db, clinic_id, *, period: str, tag_ids, cutoff, categories=None, exclu
             break
     if not exclude_no_data:
         selector = no_data_selector(clinic_id, tag_ids, cutoff, now)
-        report.candidates += db.patients.count_documents(selector, session=session)
-        found = list(db.patients.find(selector, session=session).sort([(LAST_DATA, 1), ("_id", 1)])
-                     .limit(NO_DATA_LIMIT))
+        count, found = patients_store.count_and_first(db, selector, [(LAST_DATA, 1), ("_id", 1)], NO_DATA_LIMIT,
+                                                      session=session)
+        report.candidates += count
         report.results[NO_DATA] = found
         report.selected += len(found)
     return report

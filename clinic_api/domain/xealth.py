@@ -14,7 +14,6 @@ from clinic_api import wire
 from clinic_api.domain import gojson
 from clinic_api.domain import patient_care, patients as patients_domain
 from clinic_api.errors import ApiError, NotFound, Unauthorized, bad_request, constraint, duplicate
-from clinic_api.integrations import xealth as xealth_client
 from clinic_api.store import ehr
 from clinic_api.store import xealth as xealth_store
 from clinic_api.store.ids import hex_id
@@ -28,7 +27,7 @@ NO_DATASETS = object()  # a request that carries no matching criteria (notificat
 
 
 def now(services):
-    return services.extra.get("clock", wire.now)()
+    return services.clock()
 
 
 def prefixed(exc: ApiError, prefix: str) -> ApiError:
@@ -208,7 +207,7 @@ def handle_notification(services, event: dict) -> None:
     code = program_code(found.clinic)
     if code is None or event["programId"] != code:
         return
-    order_data = xealth_client.for_services(services).read_order(event["deployment"], event["orderId"])
+    order_data = services.xealth().read_order(event["deployment"], event["orderId"])
     order = xealth_store.insert_order(services.store.db, event, order_data)
     process_order(services, order)
 

@@ -12,7 +12,6 @@ import urllib.parse
 
 from clinic_api.domain import gojson, xealth
 from clinic_api.errors import ApiError, Unauthorized, constraint
-from clinic_api.integrations import restricted_tokens
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import ehr
 from clinic_api.store import patients as patients_store
@@ -131,7 +130,7 @@ def get_program_url(services, body) -> dict:
     except ApiError as exc:
         raise xealth.prefixed(exc, "matching get program url request: ") from None
     patient, clinic = found.patient, found.clinic
-    token = restricted_tokens.for_services(services).create(patient["userId"])
+    token = services.restricted_tokens().create(patient["userId"])
     url = _url(services.settings.application_url, VIEWER_PATH,
                [("restricted_token", token["id"]), ("patientId", patient["userId"]),
                 ("clinicId", hex_id(clinic["_id"]))])
@@ -153,7 +152,7 @@ def get_program_url(services, body) -> dict:
 
 def report_url(services, clinic_id: str, patient_id: str, token_id: str) -> str:
     """The URL of the patient's PDF report, once the restricted token proves the link."""
-    token = restricted_tokens.for_services(services).get(token_id)
+    token = services.restricted_tokens().get(token_id)
     expires = (token or {}).get("expirationTime")
     if token is None or not isinstance(expires, _dt.datetime) or expires < xealth.now(services) \
             or token.get("userId") != patient_id:

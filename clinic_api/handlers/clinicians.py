@@ -8,6 +8,7 @@ from clinic_api.domain import memberships
 from clinic_api.errors import BODY_MISSING, BadRequest, bad_request
 from clinic_api.handlers._common import deleted_by, query_time, subject_id
 from clinic_api.integrations import service_accounts
+from clinic_api.resources import clinicians as clinician_view
 from clinic_api.store import clinicians
 
 
@@ -23,7 +24,7 @@ def list_clinicians(clinicId, search=None, offset=0, limit=10, email=None, role=
     services = context.services()
     docs = clinicians.list_page(services.store.db, clinicId, search=search, email=email, role=role,
                                 offset=offset, limit=limit, text_index=services.store.text_search)
-    return [clinicians.to_api(d) for d in docs], 200
+    return [clinician_view.to_api(d) for d in docs], 200
 
 
 def create_clinician(clinicId, body=None):
@@ -31,11 +32,11 @@ def create_clinician(clinicId, body=None):
     doc = memberships.create_clinician(
         context.services(), clinicId, email=(body.get("email") or "").lower(), roles=body.get("roles"),
         user_id=body.get("id") or None, invite_id=body.get("inviteId") or None, name=body.get("name"))
-    return clinicians.to_api(doc), 200
+    return clinician_view.to_api(doc), 200
 
 
 def get_clinician(clinicId, clinicianId):
-    return clinicians.to_api(clinicians.get(context.db(), clinicId, clinicianId)), 200
+    return clinician_view.to_api(clinicians.get(context.db(), clinicId, clinicianId)), 200
 
 
 def update_clinician(clinicId, clinicianId, body=None):
@@ -44,7 +45,7 @@ def update_clinician(clinicId, clinicianId, body=None):
     memberships.migrated_clinic(services.store.db, clinicId)
     doc = memberships.update_clinician(services, clinicId, clinicianId, roles=list(body.get("roles") or []),
                                        name=body.get("name"), updated_by=subject_id())
-    return clinicians.to_api(doc), 200
+    return clinician_view.to_api(doc), 200
 
 
 def delete_clinician(clinicId, clinicianId):
@@ -73,11 +74,11 @@ def add_service_account(clinicId, body=None):
                                            body.get("client_id") or "", body.get("client_secret") or "")
     doc = memberships.create_clinician(services, clinicId, email=None, roles=["CLINIC_MEMBER"], user_id=user_id,
                                        name=body.get("name"), service_account=True)
-    return clinicians.to_api(doc), 200
+    return clinician_view.to_api(doc), 200
 
 
 def get_invited_clinician(clinicId, inviteId):
-    return clinicians.to_api(clinicians.get_invite(context.db(), clinicId, inviteId)), 200
+    return clinician_view.to_api(clinicians.get_invite(context.db(), clinicId, inviteId)), 200
 
 
 def associate_clinician_to_user(clinicId, inviteId, body=None):
@@ -86,7 +87,7 @@ def associate_clinician_to_user(clinicId, inviteId, body=None):
     user_id = (body or {}).get("userId") or ""
     if not user_id:
         raise bad_request("user id is required")
-    return clinicians.to_api(memberships.associate_invite(services, clinicId, inviteId, user_id)), 200
+    return clinician_view.to_api(memberships.associate_invite(services, clinicId, inviteId, user_id)), 200
 
 
 def delete_invited_clinician(clinicId, inviteId):

@@ -7,6 +7,7 @@ from clinic_api import context
 from clinic_api.domain import clinics as clinic_domain
 from clinic_api.errors import NotFound, duplicate
 from clinic_api.handlers._common import deleted_by, query_time, subject_id
+from clinic_api.resources import clinics as clinic_view
 from clinic_api.store import clinics
 
 
@@ -15,18 +16,18 @@ def list_clinics(limit=10, offset=0, shareCode=None, createdTimeStart=None, crea
     docs = clinics.list_page(db, share_code=shareCode, created_start=query_time("createdTimeStart", createdTimeStart),
                              created_end=query_time("createdTimeEnd", createdTimeEnd), ehr_enabled=ehrEnabled,
                              offset=offset, limit=limit)
-    return [clinics.to_api(d) for d in clinics.annotate(db, docs)], 200
+    return [clinic_view.to_api(d) for d in clinics.annotate(db, docs)], 200
 
 
 def create_clinic(body=None):
     creator = subject_id()
     doc = clinic_domain.create_clinic(context.services(), creator, body or {})
-    return clinics.to_api(doc), 200
+    return clinic_view.to_api(doc), 200
 
 
 def get_clinic(clinicId):
     db = context.db()
-    return clinics.to_api(clinics.annotate(db, [clinics.get(db, clinicId)])[0]), 200
+    return clinic_view.to_api(clinics.annotate(db, [clinics.get(db, clinicId)])[0]), 200
 
 
 def get_clinic_by_share_code(shareCode):
@@ -38,13 +39,13 @@ def get_clinic_by_share_code(shareCode):
         # The reference answers 500 here; the unique share-code index makes it unreachable
         # unless the data were written around it. We say what is wrong instead.
         raise duplicate("multiple matching clinics found")
-    return clinics.to_api(clinics.annotate(db, found)[0]), 200
+    return clinic_view.to_api(clinics.annotate(db, found)[0]), 200
 
 
 def update_clinic(clinicId, body=None):
     db = context.db()
-    doc = clinics.update_profile(db, clinicId, clinics.fields_from_api(body or {}))
-    return clinics.to_api(clinics.annotate(db, [doc])[0]), 200
+    doc = clinics.update_profile(db, clinicId, clinic_view.fields_from_api(body or {}))
+    return clinic_view.to_api(clinics.annotate(db, [doc])[0]), 200
 
 
 def delete_clinic(clinicId):

@@ -11,7 +11,9 @@ from connexion import NoContent
 from clinic_api import context
 from clinic_api.domain import gojson, redox
 from clinic_api.self_verified import raw_body
-from clinic_api.store import clinics, ehr_settings, patient_view
+from clinic_api.resources import patients as patient_resource
+from clinic_api.resources import clinics as clinic_view
+from clinic_api.store import ehr_settings
 
 
 def verify_endpoint():
@@ -28,9 +30,9 @@ def process_ehr_message():
 
 def match_clinic_and_patient(body=None):
     clinic, patients = redox.match_order(context.services(), body or {})
-    response = {"clinic": clinics.to_api(clinic)}
+    response = {"clinic": clinic_view.to_api(clinic)}
     if patients:
-        response["patients"] = [patient_view.to_api(p) for p in patients]
+        response["patients"] = [patient_resource.to_api(p) for p in patients]
     response["settings"] = ehr_settings.to_api(clinic.get("ehrSettings") or {})
     return response, 200
 

@@ -6,7 +6,8 @@ from clinic_api import context
 from clinic_api.domain import invites
 from clinic_api.errors import BadRequest
 from clinic_api.errors import BODY_MISSING
-from clinic_api.store import clinicians
+from clinic_api.resources import patients as patient_resource
+from clinic_api.resources import clinicians as clinician_view
 
 # The invite service answers its cancel/decline operations with a plain-text OK.
 OK_TEXT = ("OK", 200)
@@ -17,7 +18,7 @@ def invite_clinician(clinicId, body=None):
         raise BadRequest(BODY_MISSING)
     record = invites.invite_clinician(context.services(), context.principal().user_id, clinicId,
                                       body.get("email") or "", body.get("roles"))
-    return clinicians.to_api(record), 200
+    return clinician_view.to_api(record), 200
 
 
 def resend_invite(clinicId, inviteId):
@@ -38,10 +39,8 @@ def get_patient_invites(clinicId):
 
 
 def accept_patient_invitation(clinicId, inviteId, body=None):
-    from clinic_api.store import patient_view
-
     doc = invites.accept_patient_invitation(context.services(), clinicId, inviteId, body)
-    return patient_view.to_api(doc), 200
+    return patient_resource.to_api(doc), 200
 
 
 def list_clinician_invites(userId):
@@ -55,4 +54,4 @@ def dismiss_clinician_invite(userId, inviteId):
 
 def accept_clinician_invite(userId, inviteId):
     record = invites.accept_clinician_invite(context.services(), context.principal(), userId, inviteId)
-    return clinicians.to_api(record), 200
+    return clinician_view.to_api(record), 200

@@ -6,29 +6,31 @@ from connexion.lifecycle import ConnexionResponse
 
 from clinic_api import context, wire
 from clinic_api.domain import migrations as migration_domain
-from clinic_api.store import clinics, migrations
+from clinic_api.resources import clinics as clinic_view
+from clinic_api.resources import migrations as migration_view
+from clinic_api.store import migrations
 
 
 def enable_new_clinic_experience(userId):
     doc = migration_domain.enable_new_clinic_experience(context.services(), userId)
-    return clinics.to_api(doc), 200
+    return clinic_view.to_api(doc), 200
 
 
 def trigger_initial_migration(clinicId, body=None):
     # The body ({attestationSubmitted}) is validated but, as in the reference, not used.
     doc = migration_domain.trigger_initial_migration(context.services(), clinicId)
-    return migrations.to_api(doc), 200
+    return migration_view.to_api(doc), 200
 
 
 def migrate_legacy_clinician_patients(clinicId, body=None):
     # Only userId is honoured; a migration always starts PENDING. 200, as the reference answers.
     user_id = (body or {}).get("userId") or ""
     doc = migration_domain.migrate_legacy_clinician(context.services(), clinicId, user_id)
-    return migrations.to_api(doc), 200
+    return migration_view.to_api(doc), 200
 
 
 def list_migrations(clinicId):
-    items = [migrations.to_api(d) for d in migrations.list_for_clinic(context.db(), clinicId)]
+    items = [migration_view.to_api(d) for d in migrations.list_for_clinic(context.db(), clinicId)]
     if not items:
         # The reference sends the JSON `null`, not `[]`, when the clinic has no migration
         # (a None result would be an empty body).
@@ -38,10 +40,10 @@ def list_migrations(clinicId):
 
 
 def get_migration(clinicId, userId):
-    return migrations.to_api(migrations.get(context.db(), clinicId, userId)), 200
+    return migration_view.to_api(migrations.get(context.db(), clinicId, userId)), 200
 
 
 def update_migration(clinicId, userId, body=None):
     # An empty body stores an empty status, as the reference does (the record then shows none).
     status = (body or {}).get("status") or ""
-    return migrations.to_api(migrations.set_status(context.db(), clinicId, userId, status)), 200
+    return migration_view.to_api(migrations.set_status(context.db(), clinicId, userId, status)), 200

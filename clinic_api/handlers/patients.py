@@ -10,12 +10,12 @@ from clinic_api.domain import patient_list
 from clinic_api.domain import patients as domain
 from clinic_api.errors import BadRequest, Unauthorized
 from clinic_api.handlers._common import deleted_by, query_time, subject_id, user_subject_id
-from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patient_queries
 from clinic_api.store import patients as store
-from clinic_api.store.patient_view import permissions as permissions_view
-from clinic_api.store.patient_view import reviews as reviews_view
-from clinic_api.store.patient_view import to_api
+from clinic_api.resources import clinics as clinic_view
+from clinic_api.resources.patients import permissions as permissions_view
+from clinic_api.resources.patients import reviews as reviews_view
+from clinic_api.resources.patients import to_api
 
 # connexion hands "cgm.timeInTargetPercent" to a handler as "cgmtimeInTargetPercent".
 _FILTER_ARGS = {sanitized(name): name for name in patient_list.FILTER_PARAMS}
@@ -80,7 +80,7 @@ def delete_patient(clinicId, patientId):
 
 
 def _relationships(pairs) -> list[dict]:
-    return [{"clinic": clinics_store.to_api(clinic), "patient": to_api(doc)} for clinic, doc in pairs]
+    return [{"clinic": clinic_view.to_api(clinic), "patient": to_api(doc)} for clinic, doc in pairs]
 
 
 def find_patients(mrn=None, birthDate=None, workspaceId=None, workspaceIdType=None, offset=0, limit=10):

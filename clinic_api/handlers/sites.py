@@ -4,9 +4,9 @@ from __future__ import annotations
 from connexion import NoContent
 
 from clinic_api import context
-from clinic_api.errors import BadRequest, bad_request
-from clinic_api.errors import BODY_MISSING
-from clinic_api.store import sites, tx
+from clinic_api.domain import tags as domain
+from clinic_api.errors import BODY_MISSING, BadRequest, bad_request
+from clinic_api.resources import tags as tag_view
 from clinic_api.store.ids import is_hex_id
 
 
@@ -24,22 +24,19 @@ def _check_binding(body) -> None:
 
 def create_site(clinicId, body=None):
     _check_binding(body)
-    site = sites.create(context.db(), clinicId, (body or {}).get("name") or "")
-    return sites.to_api(site), 200
+    site = domain.create_site(context.services(), clinicId, (body or {}).get("name") or "")
+    return tag_view.site_to_api(site), 200
 
 
 def update_site(clinicId, siteId, body=None):
     _check_binding(body)
     name = (body or {}).get("name") or ""
-    services = context.services()
-    site = tx.run(services.store, lambda session: sites.rename(services.store.db, clinicId, siteId, name,
-                                                               session=session))
-    return sites.to_api(site), 200
+    site = domain.rename_site(context.services(), clinicId, siteId, name)
+    return tag_view.site_to_api(site), 200
 
 
 def delete_site(clinicId, siteId):
-    services = context.services()
-    tx.run(services.store, lambda session: sites.remove(services.store.db, clinicId, siteId, session=session))
+    domain.delete_site(context.services(), clinicId, siteId)
     return NoContent, 204
 
 
@@ -48,7 +45,5 @@ def merge_site(clinicId, siteId, body=None):
     if not is_hex_id(source):
         # The reference dereferences the missing id and answers 500; a missing id is bad input.
         raise bad_request("the id of the site to merge is required")
-    services = context.services()
-    site = tx.run(services.store, lambda session: sites.merge(services.store.db, clinicId, source, siteId,
-                                                              session=session))
-    return sites.to_api(site), 200
+    site = domain.merge_sites(context.services(), clinicId, source, siteId)
+    return tag_view.site_to_api(site), 200

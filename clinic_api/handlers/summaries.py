@@ -4,8 +4,8 @@ from __future__ import annotations
 from connexion import NoContent
 
 from clinic_api import context
-from clinic_api.errors import NoChange
-from clinic_api.store import summaries, tx
+from clinic_api.domain import summaries
+from clinic_api.resources import summaries as summary_bodies
 
 SCHEMA_REF = "#/components/schemas/patientSummary.v1"
 
@@ -16,16 +16,11 @@ def update_patient_summary(patientId, body=None):
     if context.header("content-length") == "0":
         parts = None
     else:
-        parts = summaries.parts_from_api(body or {}, SCHEMA_REF)
-    services = context.services()
-    matched = tx.run(services.store, lambda session: summaries.update_all_clinics(
-        services.store.db, patientId, parts, session=session))
-    if matched == 0:
-        raise NoChange("summary no change")
+        parts = summary_bodies.parts_from_api(body or {}, SCHEMA_REF)
+    summaries.update(context.services(), patientId, parts)
     return NoContent, 200
 
 
 def delete_patient_summary(summaryId):
-    if summaries.delete_by_summary_id(context.db(), summaryId) == 0:
-        raise NoChange("no change")
+    summaries.delete(context.services(), summaryId)
     return NoContent, 200

@@ -4,9 +4,9 @@ from __future__ import annotations
 from connexion import NoContent
 
 from clinic_api import context
+from clinic_api.domain import tags as domain
 from clinic_api.errors import BODY_MISSING, BadRequest
-from clinic_api.store import patients as patients_store
-from clinic_api.store import sites, tags, tx
+from clinic_api.resources import tags as tag_view
 
 
 def go_kind(value) -> str:
@@ -27,8 +27,6 @@ def check_int_fields(body: dict | None, *fields: str) -> None:
         raise BadRequest(f"Unmarshal type error: expected=int, got={go_kind(value)}, field={field}")
 
 
-
-
 def _name(body) -> str:
     # The reference lets an empty body through and stores a nameless tag (which its own response
     # schema rejects and which makes the clinic unmigratable): we answer 400 instead. (connexion
@@ -40,38 +38,19 @@ def _name(body) -> str:
 
 
 def create_patient_tag(clinicId, body=None):
-    tag = tags.create(context.db(), clinicId, _name(body))
-    return tags.to_api(tag), 200
+    tag = domain.create_tag(context.services(), clinicId, _name(body))
+    return tag_view.tag_to_api(tag), 200
 
 
 def update_patient_tag(clinicId, patientTagId, body=None):
-    tag = tags.rename(context.db(), clinicId, patientTagId, _name(body))
-    return tags.to_api(tag), 200
+    tag = domain.rename_tag(context.services(), clinicId, patientTagId, _name(body))
+    return tag_view.tag_to_api(tag), 200
 
 
 def delete_patient_tag(clinicId, patientTagId):
-    services = context.services()
-    db = services.store.db
-
-    def work(session):
-        tags.remove(db, clinicId, patientTagId, session=session)
-        # What Tidepool's worker does on seeing lastDeletedPatientTag (it calls
-        # DeletePatientTagFromClinicPatients), when we play the worker.
-        if services.settings.effects == "inline":
-            patients_store.remove_tag(db, clinicId, patientTagId, None, session=session)
-
-    tx.run(services.store, work)
+    domain.delete_tag(context.services(), clinicId, patientTagId)
     return NoContent, 204
 
 
 def convert_patient_tag_to_site(clinicId, patientTagId):
-    services = context.services()
-    db = services.store.db
-
-    def work(session):
-        site = sites.create_from_tag(db, clinicId, patientTagId, session=session)
-        if services.settings.effects == "inline":
-            patients_store.remove_tag(db, clinicId, patientTagId, None, session=session)
-        return site
-
-    return sites.to_api(tx.run(services.store, work)), 200
+    return tag_view.site_to_api(domain.convert_tag_to_site(context.services(), clinicId, patientTagId)), 200

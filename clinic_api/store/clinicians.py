@@ -28,22 +28,6 @@ def find_membership(db, clinic_id: str, user_id: str) -> dict | None:
                                    {"roles": 1, "userId": 1})
 
 
-# --- the API shape -------------------------------------------------------------------------
-
-def to_api(doc: dict) -> dict:
-    """clinician.v1, keys in the reference's order."""
-    out: dict = {"createdTime": wire.format_time(doc.get("createdTime")), "email": doc.get("email") or ""}
-    if doc.get("userId"):
-        out["id"] = doc["userId"]
-    if doc.get("inviteId"):
-        out["inviteId"] = doc["inviteId"]
-    if doc.get("name") is not None:
-        out["name"] = doc["name"]
-    out["roles"] = doc.get("roles")
-    out["updatedTime"] = wire.format_time(doc.get("updatedTime"))
-    return out
-
-
 def is_admin(doc: dict | None) -> bool:
     return bool(doc) and ADMIN_ROLE in (doc.get("roles") or [])
 

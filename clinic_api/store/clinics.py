@@ -8,14 +8,12 @@ from pymongo import ReturnDocument
 
 from clinic_api import wire
 from clinic_api.errors import Duplicate, NotFound
-from clinic_api.store.ids import hex_id, object_id
+from clinic_api.store.ids import object_id
 
 COLLECTION = "clinics"
 SHARE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SHARE_CODE_ATTEMPTS = 100
 DEFAULT_HARD_LIMIT_PLAN = 250
-TIER_DESCRIPTIONS = {"tier0100": "Free", "tier0200": "Standard", "tier0300": "Premium", "tier0400": "Enterprise"}
-PROFILE_FIELDS = ("address", "city", "postalCode", "state", "country", "website", "clinicType", "clinicSize")
 CLINIC_NOT_FOUND = "clinic not found"
 
 
@@ -92,7 +90,7 @@ def annotate(db, docs: list[dict], session=None) -> list[dict]:
     return docs
 
 
-# --- the API shape -------------------------------------------------------------------------
+# --- the migration rule on the stored document ------------------------------------------------
 
 def profile_complete(doc: dict) -> bool:
     if doc.get("_id") is None:
@@ -105,78 +103,6 @@ def profile_complete(doc: dict) -> bool:
 
 def can_migrate(doc: dict) -> bool:
     return not doc.get("isMigrated") and profile_complete(doc) and len(doc.get("admins") or []) > 0
-
-
-def _counted(items, id_key) -> list[dict]:
-    out = []
-    for item in items:
-        entry = {"id": hex_id(item.get(id_key)), "name": item.get("name", "")}
-        if item.get("patients"):
-            entry["numPatients"] = int(item["patients"])
-        out.append(entry)
-    return out
-
-
-def to_api(doc: dict) -> dict:
-    """clinic.v1, keys in the reference's order."""
-    out: dict = {}
-    if doc.get("address") is not None:
-        out["address"] = doc["address"]
-    out["canMigrate"] = can_migrate(doc)
-    for key in ("city", "clinicSize", "clinicType", "country"):
-        if doc.get(key) is not None:
-            out[key] = doc[key]
-    out["createdTime"] = wire.format_time(doc.get("createdTime"))
-    out["id"] = hex_id(doc["_id"])
-    out["name"] = doc.get("name") or ""
-    if doc.get("patientTags") is not None:
-        out["patientTags"] = _counted(doc["patientTags"], "_id") or None
-    if doc.get("phoneNumbers") is not None:
-        phones = []
-        for phone in doc["phoneNumbers"]:
-            entry = {"number": phone.get("number", "")}
-            if phone.get("type") is not None:
-                entry["type"] = phone["type"]
-            phones.append(entry)
-        out["phoneNumbers"] = phones or None
-    if doc.get("postalCode") is not None:
-        out["postalCode"] = doc["postalCode"]
-    out["preferredBgUnits"] = doc.get("PreferredBgUnits") or "mg/dL"
-    if doc.get("canonicalShareCode") is not None:
-        out["shareCode"] = doc["canonicalShareCode"]
-    if doc.get("sites"):
-        out["sites"] = _counted(doc["sites"], "id")
-    if doc.get("state") is not None:
-        out["state"] = doc["state"]
-    suppressed = doc.get("suppressedNotifications")
-    if suppressed is not None:
-        out["suppressedNotifications"] = (
-            {"patientClinicInvitation": bool(suppressed["patientClinicInvitation"])}
-            if suppressed.get("patientClinicInvitation") is not None else {})
-    tier = doc.get("tier") or "tier0100"
-    out["tier"] = tier
-    out["tierDescription"] = TIER_DESCRIPTIONS.get(tier, "")
-    if doc.get("timezone") is not None:
-        out["timezone"] = doc["timezone"]
-    out["updatedTime"] = wire.format_time(doc.get("updatedTime"))
-    if doc.get("website") is not None:
-        out["website"] = doc["website"]
-    return out
-
-
-def fields_from_api(body: dict) -> dict:
-    """The fields a create or update honours; the rest of the body is ignored."""
-    fields = {"name": body.get("name") or ""}
-    for key in PROFILE_FIELDS:
-        if key in body and body[key] is not None:
-            fields[key] = body[key]
-    phones = body.get("phoneNumbers")
-    fields["phoneNumbers"] = (
-        [{k: p[k] for k in ("type", "number") if k in p} for p in phones] if phones is not None else None)
-    fields["timezone"] = body.get("timezone")
-    if body.get("preferredBgUnits"):
-        fields["PreferredBgUnits"] = body["preferredBgUnits"]
-    return fields
 
 
 # --- writes --------------------------------------------------------------------------------
@@ -215,25 +141,56 @@ def archive_view(doc: dict) -> dict:
     return out
 
 
+def _insert_with_share_code(db, make, session=None) -> dict:
+    """Insert the document `make(code)` builds around a fresh share code, pre-checked against
+    existing ones up to 100 times as the reference (409 duplicate share code after that). A
+    racing insert of the same code hits the unique index. The one place a clinic is inserted."""
+    for _ in range(SHARE_CODE_ATTEMPTS):
+        code = new_share_code()
+        if db[COLLECTION].find_one({"shareCodes": code}, {"_id": 1}, session=session) is None:
+            doc = make(code)
+            db[COLLECTION].insert_one(doc, session=session)
+            return doc
+    raise Duplicate("duplicate share code")
+
+
 def insert_new(db, fields: dict, creator_id: str, session=None) -> dict:
-    """Insert a new clinic with its creator as admin and a fresh share code (pre-checked up to
-    100 times, as the reference; 409 duplicate share code after that). A racing insert of the
-    same code hits the unique index."""
+    """Insert a new (migrated) clinic with its creator as admin and a fresh share code."""
     now = wire.now()
     doc = {**fields, "admins": [creator_id], "isMigrated": True,
            "patientCountSettings": {"hardLimit": {"plan": DEFAULT_HARD_LIMIT_PLAN}},
            "patientCount": {"total": 0, "demo": 0, "plan": 0},
            "createdTime": now, "updatedTime": now}
-    for _ in range(SHARE_CODE_ATTEMPTS):
-        code = new_share_code()
-        if db[COLLECTION].find_one({"shareCodes": code}, {"_id": 1}, session=session) is None:
-            doc["canonicalShareCode"] = code
-            doc["shareCodes"] = [code]
-            doc["_id"] = ObjectId()
-            doc = _in_document_order(doc)
-            db[COLLECTION].insert_one(doc, session=session)
-            return doc
-    raise Duplicate("duplicate share code")
+    return _insert_with_share_code(db, lambda code: _in_document_order(
+        {**doc, "canonicalShareCode": code, "shareCodes": [code], "_id": ObjectId()}), session=session)
+
+
+def insert_legacy(db, admin_id: str, session=None) -> dict:
+    """A legacy user's clinic as the reference inserts it: share code, the admin, times, null
+    timezone, the default patient-count settings — no name and no `isMigrated` (absent means
+    not migrated)."""
+    now = wire.now()
+    return _insert_with_share_code(db, lambda code: {
+        "_id": ObjectId(), "canonicalShareCode": code, "shareCodes": [code], "admins": [admin_id],
+        "createdTime": now, "updatedTime": now, "timezone": None,
+        "patientCountSettings": {"hardLimit": {"plan": DEFAULT_HARD_LIMIT_PLAN}},
+        "patientCount": {"total": 0, "demo": 0, "plan": 0}}, session=session)
+
+
+def find_by_ids(db, clinic_ids, limit: int = 0, session=None) -> list[dict]:
+    return list(db[COLLECTION].find({"_id": {"$in": list(clinic_ids)}}, limit=limit, session=session))
+
+
+def name_of(db, clinic_id) -> str:
+    doc = db[COLLECTION].find_one({"_id": clinic_id}, {"name": 1}) or {}
+    return doc.get("name") or ""
+
+
+def set_patient_count(db, clinic_id, counts: dict, session=None) -> dict | None:
+    """Store the recomputed count; the clinic after, None when there is no such clinic."""
+    return db[COLLECTION].find_one_and_update(
+        {"_id": object_id(clinic_id)}, {"$set": {"patientCount": counts, "updatedTime": wire.now()}},
+        return_document=ReturnDocument.AFTER, session=session)
 
 
 def update_profile(db, clinic_id, fields: dict) -> dict:
@@ -256,6 +213,15 @@ def add_admin(db, clinic_id, user_id: str, session=None) -> None:
                                     session=session)
     if res.matched_count == 0:
         raise NotFound(CLINIC_NOT_FOUND)
+
+
+def pull_admin_if_unchanged(db, clinic_oid, user_id: str, updated_time, session=None) -> bool:
+    """$pull the admin unless the clinic changed since it was read (its updatedTime, as the
+    reference guards it); False when it did."""
+    res = db[COLLECTION].update_one({"_id": clinic_oid, "updatedTime": updated_time},
+                                    {"$pull": {"admins": user_id}, "$set": {"updatedTime": wire.now()}},
+                                    session=session)
+    return res.matched_count != 0
 
 
 def delete(db, clinic_id, session=None) -> None:

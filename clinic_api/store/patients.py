@@ -56,6 +56,22 @@ def get(db, clinic_id, user_id: str, session=None, missing: str = PATIENT_NOT_FO
     return doc
 
 
+def first_of_clinic(db, clinic_oid, limit: int, session=None) -> list[dict]:
+    """Up to `limit` patients of the clinic (their user ids only)."""
+    return list(_col(db).find({"clinicId": clinic_oid}, {"userId": 1}, limit=limit, session=session))
+
+
+def count_and_first(db, selector: dict, sort: list, limit: int, session=None) -> tuple[int, list[dict]]:
+    """How many patients match, and the first `limit` of them in that order."""
+    count = _col(db).count_documents(selector, session=session)
+    return count, list(_col(db).find(selector, session=session).sort(sort).limit(limit))
+
+
+def user_has_records(db, user_id: str) -> bool:
+    """Whether the user is a patient of any clinic."""
+    return _col(db).find_one({"userId": user_id}, {"_id": 1}) is not None
+
+
 def of_user(db, user_id: str, session=None) -> list[dict]:
     return list(_col(db).find({"userId": user_id}, session=session).sort("_id", 1))
 

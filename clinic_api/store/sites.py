@@ -13,7 +13,7 @@ from pymongo import ReturnDocument
 from clinic_api import wire
 from clinic_api.errors import BadRequest, Conflict, ConstraintViolation, Duplicate, NotFound, constraint
 from clinic_api.store import clinics
-from clinic_api.store.ids import hex_id, object_id
+from clinic_api.store.ids import object_id
 
 MAX_SITES = 50
 TOO_MANY = f"the clinic already has the maximum number of {MAX_SITES} sites"
@@ -54,14 +54,6 @@ def free_name(doc: dict, name: str) -> str:
         m = _NUMBERED.match(name)
         name = f"{m.group(1)} ({int(m.group(2)) + 1})" if m else f"{name} (2)"
     return name
-
-
-def to_api(site: dict) -> dict:
-    """The site as the reference sends it from the site endpoints: `patients`, omitted when 0."""
-    out = {"id": hex_id(site.get("id")), "name": site.get("name") or ""}
-    if site.get("patients"):
-        out["patients"] = int(site["patients"])
-    return out
 
 
 def element(site: dict) -> dict:

@@ -11,7 +11,7 @@ from pymongo import ReturnDocument
 from clinic_api import wire
 from clinic_api.errors import Duplicate, NotFound, constraint
 from clinic_api.store import clinics
-from clinic_api.store.ids import hex_id, object_id
+from clinic_api.store.ids import object_id
 
 MAX_TAGS = 50
 TOO_MANY = f"the clinic already has the maximum number of {MAX_TAGS} patient tags"
@@ -45,10 +45,6 @@ def is_duplicate(doc: dict, name: str, except_id=None) -> bool:
     key = name_key(name)
     return any(t.get("_id") != except_id and name_key(t.get("name") or "") == key
                for t in doc.get("patientTags") or [])
-
-
-def to_api(tag: dict) -> dict:
-    return {"id": hex_id(tag.get("_id")), "name": tag.get("name") or ""}
 
 
 # --- clinic side -----------------------------------------------------------------------------

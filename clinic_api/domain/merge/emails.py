@@ -1,9 +1,8 @@
 """The emails Tidepool's clinic-worker sends for a merge, from the `merge_plans` documents
-(runtime-storage.md §5.7.1); we send them ourselves after the merge commits when effects are
+(runtime-storage.md §5.7.1); domain/effects.py runs them after the merge commits when effects are
 inline. Each is keyed by its merge_plans document, so none is sent twice."""
 from __future__ import annotations
 
-from clinic_api.domain import notifications
 from clinic_api.errors import NotFound
 from clinic_api.integrations import mail
 from clinic_api.store.ids import hex_id
@@ -66,7 +65,3 @@ def notify(services, doc: dict) -> None:
         if template and user_id:
             _send(services, template, user_id, plan, doc)
 
-
-def after_merge(services, docs: list[dict]) -> None:
-    for doc in docs:
-        notifications.inline_effect(services, notify, doc)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from clinic_api.domain import patient_counts
-from clinic_api.domain.merge import emails, queries, writes
+from clinic_api.domain import effects, patient_counts
+from clinic_api.store import merge_reads as queries
+from clinic_api.store import merge_writes as writes
 from clinic_api.domain.merge.model import (MERGE, MERGE_INTO, MOVE, RETAIN, SITE_MOVE, SITE_RENAME, SITE_RETAIN,
                                            TAG_CREATE, TAG_RETAIN, TAG_SKIP, MergePlan)
 from clinic_api.domain.merge.patient_plans import renamed
@@ -34,7 +35,7 @@ def execute(services, plan: MergePlan) -> ObjectId:
         return _Run(services, plan, plan_id, session).all()
 
     written = tx.run(store, work)
-    emails.after_merge(services, written)
+    effects.emit(services, *(effects.MergePlanWritten(doc) for doc in written))
     return plan_id
 
 

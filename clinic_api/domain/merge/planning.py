@@ -3,7 +3,8 @@ and patients, and decide every sub-plan. Reads only, outside any transaction."""
 from __future__ import annotations
 
 from clinic_api import wire
-from clinic_api.domain.merge import matching, queries
+from clinic_api.domain.merge import matching
+from clinic_api.store import merge_reads as queries
 from clinic_api.domain.merge.model import (MERGE, MERGE_INTO, MOVE, PARTIAL_SSO, RETAIN, SITE_MOVE, SITE_RENAME,
                                            SITE_RETAIN, TAG_CREATE, TAG_RETAIN, TAG_SKIP, ClinicianPlan, MergePlan,
                                            MembershipPlan, SettingsPlan, SitePlan, TagPlan)

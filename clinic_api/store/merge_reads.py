@@ -52,5 +52,4 @@ def patients_of(db, clinic_oid, demo_user_id: str, session=None) -> list[dict]:
 
 def first_patients(db, clinic_oid, limit: int, session=None) -> list[dict]:
     """Up to `limit` patients of the clinic (their user ids only)."""
-    return list(db[patients_store.COLLECTION].find({"clinicId": clinic_oid}, {"userId": 1}, limit=limit,
-                                                   session=session))
+    return patients_store.first_of_clinic(db, clinic_oid, limit=limit, session=session)

@@ -123,16 +123,7 @@ def _plain(value):
 
 
 def summary(value: dict):
-    """The stored summary as patientSummary.v1; the summaries module renders it when present."""
-    try:
-        from clinic_api.store import summaries as summaries_store  # written by the summaries work
-    except ModuleNotFoundError as exc:
-        if exc.name != "clinic_api.store.summaries":
-            raise
-        summaries_store = None
-    render = getattr(summaries_store, "summary_to_api", None) if summaries_store is not None else None
-    if render is not None:
-        return render(value)
+    """The stored summary as patientSummary.v1 (BSON values as JSON, empty periods left out)."""
     out = {}
     for key in ("bgmStats", "cgmStats"):
         stats = value.get(key)
