@@ -1,6 +1,7 @@
 """The application factory: connexion FlaskApp on clinic.v1.yaml with our pipeline."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 
@@ -14,6 +15,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 
 from clinic_api import errors, self_verified, services as services_mod, spec, validation, wire
+from clinic_api.limits import Limits
 from clinic_api.auth.middleware import Authorize, Gate, ResponseFormat
 from clinic_api.docs import Docs
 from clinic_api.observe import MetricsEndpoint, Observe
@@ -35,6 +37,14 @@ class WireJsonifier(Jsonifier):
         return wire.dumps(data).decode()
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(_app, *, services):
+    """At shutdown (gunicorn has drained the worker's in-flight requests by then: graceful_timeout),
+    the database client is closed."""
+    yield
+    services.store.client.close()
+
+
 def create_app(settings: Settings | None = None, services=None) -> connexion.FlaskApp:
     settings = settings or Settings.from_env()
     services = services or services_mod.build(settings)
@@ -49,6 +59,7 @@ def create_app(settings: Settings | None = None, services=None) -> connexion.Fla
         ResponseFormat,
         ServerErrorMiddleware,
         ExceptionMiddleware,
+        functools.partial(Limits, max_body=settings.max_body_bytes, max_header=settings.max_header_bytes),
         functools.partial(Gate, services=services),
         functools.partial(MetricsEndpoint, services=services),
         *docs,
@@ -59,7 +70,8 @@ def create_app(settings: Settings | None = None, services=None) -> connexion.Fla
         LifespanMiddleware,
         ContextMiddleware,
     ]
-    app = connexion.FlaskApp(__name__, middlewares=middlewares, specification_dir=str(spec.SPEC_PATH.parent))
+    app = connexion.FlaskApp(__name__, middlewares=middlewares, specification_dir=str(spec.SPEC_PATH.parent),
+                             lifespan=functools.partial(_lifespan, services=services))
     app.add_api(
         spec.SPEC_PATH.name,
         resolver=ClinicResolver(),

@@ -1,11 +1,14 @@
-"""clinic-api: serve · token · create-indexes."""
+"""clinic-api: serve · check-config · token · create-indexes."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 
-from clinic_api.settings import Settings
+from clinic_api import startup
+from clinic_api.settings import Settings, SettingsError
+
+DEFAULT_TTL = 86_400
 
 
 def main(argv=None) -> int:
@@ -18,14 +21,23 @@ def main(argv=None) -> int:
     tok.add_argument("--email", default="", help="the user's email (standalone mode remembers it)")
     tok.add_argument("--name", default="", help="the user's full name")
     tok.add_argument("--service-name", default="clinic-api-server", help="subject of a --server token")
-    tok.add_argument("--ttl", type=int, default=0, help="lifetime in seconds (default: no expiry)")
+    tok.add_argument("--ttl", type=int, default=DEFAULT_TTL,
+                     help=f"lifetime in seconds (default: {DEFAULT_TTL}, one day); 0 for none")
     srv = sub.add_parser("serve", help="serve the API with gunicorn on $PORT")
     srv.add_argument("--port", type=int, default=None)
     idx = sub.add_parser("create-indexes", help="create every declared index that is missing (idempotent) and exit")
     idx.add_argument("--check", action="store_true",
                      help="create nothing: list missing and differing indexes; exit 1 if there are any")
+    sub.add_parser("check-config", help="check the settings as a start would; print them with secrets masked")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    if args.command == "check-config":
+        return _check_config()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        for line in exc.problems:
+            print(f"clinic-api: {line}", file=sys.stderr)
+        return startup.EXIT_CONFIG
 
     if args.command == "token":
         from clinic_api.auth.tokens import mint
@@ -39,10 +51,38 @@ def main(argv=None) -> int:
     if args.command == "serve":
         port = str(args.port or settings.port)
         os.environ["PORT"] = port
+        found = startup.problems()[1]
+        if found:
+            for line in found:
+                print(f"clinic-api: {line}", file=sys.stderr)
+            return startup.EXIT_CONFIG
         # The config is a module of the package, so this works from any directory.
         os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-c", "python:clinic_api.gunicorn_conf",
                                    "clinic_api.asgi:app"])
     return 1
+
+
+def _check_config() -> int:
+    """The effective configuration (secrets masked) and every problem a start would refuse;
+    with a database configured, whether it answers (within ~5 s) and has transactions."""
+    settings, found = startup.problems()
+    if settings is not None:
+        for name, value in settings.masked().items():
+            print(f"{name}: {value}")
+        if not found:
+            from clinic_api.store import client
+
+            if settings.store == "mongodb":
+                try:
+                    client.preflight(settings)
+                except client.StoreError as exc:
+                    found = [f"MONGODB_URI: {exc}"]
+    for line in found:
+        print(f"clinic-api: {line}", file=sys.stderr)
+    if found:
+        return startup.EXIT_CONFIG
+    print("configuration ok")
+    return 0
 
 
 def _indexes(settings, *, check: bool) -> int:

@@ -65,6 +65,24 @@ class InternalError(ApiError):
     kind = "internal server error"
 
 
+class PayloadTooLarge(ApiError):
+    status = 413
+    kind = "payload too large"
+
+
+class HeadersTooLarge(ApiError):
+    status = 431
+    kind = "request header fields too large"
+
+
+class ServiceUnavailable(ApiError):
+    """The database or another service did not answer in time: try again (Retry-After)."""
+
+    status = 503
+    kind = "service unavailable"
+    retry_after = 5
+
+
 class NoChange(ApiError):
     """Answered as 204 without a body."""
 
@@ -91,6 +109,7 @@ NO_OPERATION = "no matching operation was found"
 METHOD_NOT_ALLOWED = "method not allowed"
 INTERNAL = "Internal Server Error"
 BODY_MISSING = "request body has an error: value is required but missing"
+DATABASE_UNAVAILABLE = "the database is unavailable; try again later"
 
 
 # --- rendering: the one place an error becomes a response ------------------------------------
@@ -98,6 +117,7 @@ import logging as _logging  # noqa: E402
 
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem  # noqa: E402
 from connexion.lifecycle import ConnexionResponse  # noqa: E402
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
 
 _log = _logging.getLogger("clinic_api.errors")
@@ -113,6 +133,9 @@ def _response(status: int, message: str | None, headers=None) -> ConnexionRespon
 
 
 def render_api_error(_request, exc: ApiError) -> ConnexionResponse:
+    if isinstance(exc, ServiceUnavailable):
+        _log.warning("service unavailable: %s", exc.message)
+        return _response(503, exc.message, headers={"Retry-After": str(exc.retry_after)})
     if exc.status >= 500:
         _log.error("%s: %s", type(exc).__name__, exc.message)
         return _response(exc.status, INTERNAL if exc.status == 500 else exc.message)
@@ -143,8 +166,18 @@ def render_unexpected(_request, exc: Exception) -> ConnexionResponse:
     return _response(500, INTERNAL)
 
 
+def render_database_error(request, exc: PyMongoError) -> ConnexionResponse:
+    """A database that is down, unreachable or too slow (timeoutMS) is a 503, never a hang or a
+    bare 500; any other database error stays a 500 (detail in the log only)."""
+    if isinstance(exc, (ConnectionFailure, ExecutionTimeout, WTimeoutError)) or getattr(exc, "timeout", False):
+        _log.warning("database unavailable: %s", type(exc).__name__)
+        return _response(503, DATABASE_UNAVAILABLE, headers={"Retry-After": str(ServiceUnavailable.retry_after)})
+    return render_unexpected(request, exc)
+
+
 HANDLERS = (
     (ApiError, render_api_error),
+    (PyMongoError, render_database_error),
     (ProblemException, render_problem),
     (HTTPException, render_http_exception),
     (Exception, render_unexpected),

@@ -7,18 +7,20 @@ import logging
 import os
 import signal
 
-from clinic_api import logging_setup, multiproc
-from clinic_api.settings import Settings
+from clinic_api import logging_setup, multiproc, startup
 from clinic_api.store import client as store_client
 from clinic_api.store import local_server
 
-_settings = Settings.from_env()
+# Settings checked once, here in the master, before any worker: every problem one JSON log line
+# naming its variable, then exit status 2 (clinic_api/startup.py).
+logging_setup.configure(os.environ.get("LOG_LEVEL"))
+_settings = startup.settings_or_exit()
 _local: local_server.Supervisor | None = None
 
 bind = f"{_settings.host}:{_settings.port}"
 worker_class = "uvicorn.workers.UvicornWorker"
-# The in-memory store lives in process memory: more than one worker would give each its own data.
-workers = int(os.environ.get("WEB_CONCURRENCY") or ("2" if _settings.store == "mongodb" else "1"))
+# WEB_CONCURRENCY; 1 for the memory and local stores by default (the memory store refuses more).
+workers = _settings.workers
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 15
 keepalive = 5
@@ -66,15 +68,15 @@ def on_starting(server):
         try:
             uri = _local.start()
         except local_server.LocalServerError as exc:
-            _log.error("store: %s", exc)
-            raise SystemExit(2) from exc
+            _log.error("CLINIC_STORE: %s", exc)
+            raise SystemExit(startup.EXIT_CONFIG) from exc
         _log.info("store: the local database server answers at %s", uri)
     try:
         store_client.preflight(_settings)
     except store_client.StoreError as exc:
-        _log.error("store: %s", exc)
+        _log.error("%s: %s", "MONGODB_URI" if _settings.store == "mongodb" else "CLINIC_STORE", exc)
         on_exit(server)
-        raise SystemExit(2) from exc
+        raise SystemExit(startup.EXIT_CONFIG) from exc
 
 
 def on_exit(server):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
@@ -14,38 +16,93 @@ XEALTH_REQUIRED = ("TIDEPOOL_XEALTH_BEARER_TOKEN", "TIDEPOOL_XEALTH_CLIENT_ID", 
 
 
 STORES = ("local", "memory", "mongodb")
+LOG_LEVELS = ("debug", "info", "warn", "warning", "error", "dpanic", "panic", "fatal")
+# A request body may be as large as the largest document MongoDB stores (16 MiB): Redox messages,
+# the largest real payloads, are stored whole as one document, so nothing larger could be kept.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# The request line and headers together (Go's server allows 1 MiB; real requests carry a token
+# of ~1 KiB and URLs of a few KiB).
+MAX_HEADER_BYTES = 64 * 1024
+MIN_SECRET_LENGTH = 32
+SECRETS = {"token_secret", "server_token", "smtp_password", "xealth_bearer_token", "xealth_client_secret",
+           "auth_server_secret", "service_secret", "redox_verification_token"}
 
 
 class SettingsError(ValueError):
-    pass
+    """One or more settings are wrong: `problems` holds one line each, naming the variable."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _Reader:
+    """Reads variables, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, env):
+        self.env = env
+        self.problems: list[str] = []
+
+    def str(self, name: str, default: str = "") -> str:
+        # As the reference: a variable set to the empty string overrides the default.
+        return self.env[name] if name in self.env else default
+
+    def bool(self, name: str, default: bool) -> bool:
+        """Go's strconv.ParseBool, as the reference reads its booleans: anything else is an error."""
+        if name not in self.env:
+            return default
+        value = self.env[name]
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        self.problems.append(f"{name}: invalid boolean {value!r} (accepted: {', '.join(sorted(_TRUE | _FALSE))})")
+        return default
+
+    def int(self, name: str, default: int, *, low: int, high: int) -> int:
+        raw = self.env.get(name, "") or str(default)
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problems.append(f"{name}: {raw!r} is not an integer (accepted: {low}..{high})")
+            return default
+        if not low <= value <= high:
+            self.problems.append(f"{name}: {value} is out of range (accepted: {low}..{high})")
+            return default
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...], *, lower: bool = False) -> str:
+        value = self.str(name, default) or default
+        value = value.lower() if lower else value
+        if value not in choices:
+            self.problems.append(f"{name}: {value!r} is not one of {', '.join(choices)}")
+            return default
+        return value
 
 
 def _bool(env, name: str, default: bool) -> bool:
-    """Go's strconv.ParseBool, as the reference reads its booleans: anything else is an error."""
-    if name not in env:
-        return default
-    value = env[name]
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise SettingsError(f"{name}: invalid boolean {value!r}")
-
-
-def _str(env, name: str, default: str = "") -> str:
-    # As the reference: a variable set to the empty string overrides the default.
-    return env[name] if name in env else default
+    reader = _Reader(env)
+    value = reader.bool(name, default)
+    if reader.problems:
+        raise SettingsError(reader.problems)
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     port: int = 8080
     host: str = "127.0.0.1"
+    workers: int = 1
     database_name: str = "clinic"
     mongodb_uri: str = ""
     store: str = "local"  # local (a SecantusDB server we start) | memory (in-process) | mongodb
     data_dir: str = "data"
     allow_no_transactions: bool = False
+    db_timeout_ms: int = 15_000  # every database operation (PyMongo timeoutMS)
+    db_select_timeout_ms: int = 3_000  # finding the server (serverSelectionTimeoutMS)
+    http_timeout_s: int = 10  # calls to other services: connect and read
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_header_bytes: int = MAX_HEADER_BYTES
     token_secret: str = DEFAULT_TOKEN_SECRET
     integrations: str = "standalone"  # standalone | tidepool
     effects: str = "inline"  # inline | external
@@ -80,86 +137,131 @@ class Settings:
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
+        """Every variable read and checked; all problems reported at once (SettingsError)."""
         env = os.environ if env is None else env
+        r = _Reader(env)
+        mongodb_uri = ""
         try:
-            port = int(_str(env, "PORT", "8080") or "8080")
-        except ValueError as exc:
-            raise SettingsError("PORT must be an integer") from exc
-        integrations = _str(env, "CLINIC_INTEGRATIONS", "standalone") or "standalone"
-        if integrations not in ("standalone", "tidepool"):
-            raise SettingsError("CLINIC_INTEGRATIONS must be standalone or tidepool")
-        effects = _str(env, "CLINIC_EFFECTS", "inline") or "inline"
-        if effects not in ("inline", "external"):
-            raise SettingsError("CLINIC_EFFECTS must be inline or external")
-        level = _str(env, "LOG_LEVEL", "info").lower() or "info"
-        if level not in ("debug", "info", "warn", "warning", "error", "dpanic", "panic", "fatal"):
-            raise SettingsError(f"LOG_LEVEL: unrecognized level {level!r}")
-        mongodb_uri = mongo_uri_from_env(env)
-        store = _str(env, "CLINIC_STORE", "") or ("mongodb" if mongodb_uri else "local")
-        if store not in STORES:
-            raise SettingsError(f"CLINIC_STORE must be one of {', '.join(STORES)} (got {store!r})")
+            mongodb_uri = mongo_uri_from_env(env)
+        except SettingsError as exc:
+            r.problems += exc.problems
+        store = r.choice("CLINIC_STORE", "mongodb" if mongodb_uri else "local", STORES)
         if store == "mongodb" and not mongodb_uri:
-            raise SettingsError("CLINIC_STORE=mongodb needs MONGODB_URI (or the TIDEPOOL_STORE_* variables)")
-        if store != "mongodb":
-            mongodb_uri = ""
-        secret = _str(env, "CLINIC_TOKEN_SECRET", DEFAULT_TOKEN_SECRET)
+            r.problems.append("CLINIC_STORE: mongodb needs MONGODB_URI (or the TIDEPOOL_STORE_* variables)")
+        secret = r.str("CLINIC_TOKEN_SECRET", DEFAULT_TOKEN_SECRET)
         if not secret:
-            raise SettingsError("CLINIC_TOKEN_SECRET must not be empty")
-        return cls(
-            port=port,
-            host=_str(env, "HOST", "127.0.0.1") or "127.0.0.1",
-            database_name=_str(env, "TIDEPOOL_CLINIC_DATABASE_NAME", "clinic"),
-            mongodb_uri=mongodb_uri,
+            r.problems.append("CLINIC_TOKEN_SECRET: must not be empty")
+        level = r.choice("LOG_LEVEL", "info", LOG_LEVELS, lower=True)
+        values = dict(
+            port=r.int("PORT", 8080, low=1, high=65535),
+            host=r.str("HOST", "127.0.0.1") or "127.0.0.1",
+            workers=r.int("WEB_CONCURRENCY", 2 if store == "mongodb" else 1, low=1, high=64),
+            database_name=r.str("TIDEPOOL_CLINIC_DATABASE_NAME", "clinic"),
+            mongodb_uri=mongodb_uri if store == "mongodb" else "",
             store=store,
-            data_dir=_str(env, "CLINIC_DATA_DIR", "data") or "data",
-            allow_no_transactions=_bool(env, "CLINIC_ALLOW_NO_TRANSACTIONS", False),
-            token_secret=secret,
-            integrations=integrations,
-            effects=effects,
-            validate_responses=_bool(env, "CLINIC_VALIDATE_RESPONSES", False),
-            docs=_bool(env, "CLINIC_DOCS", True),
+            data_dir=r.str("CLINIC_DATA_DIR", "data") or "data",
+            allow_no_transactions=r.bool("CLINIC_ALLOW_NO_TRANSACTIONS", False),
+            db_timeout_ms=r.int("CLINIC_DB_TIMEOUT_MS", 15_000, low=100, high=600_000),
+            db_select_timeout_ms=r.int("CLINIC_DB_SERVER_SELECTION_TIMEOUT_MS", 3_000, low=100, high=120_000),
+            http_timeout_s=r.int("CLINIC_HTTP_TIMEOUT_SECONDS", 10, low=1, high=300),
+            max_body_bytes=r.int("CLINIC_MAX_BODY_BYTES", MAX_BODY_BYTES, low=1024, high=1 << 30),
+            max_header_bytes=r.int("CLINIC_MAX_HEADER_BYTES", MAX_HEADER_BYTES, low=1024, high=1 << 24),
+            token_secret=secret or DEFAULT_TOKEN_SECRET,
+            integrations=r.choice("CLINIC_INTEGRATIONS", "standalone", ("standalone", "tidepool")),
+            effects=r.choice("CLINIC_EFFECTS", "inline", ("inline", "external")),
+            validate_responses=r.bool("CLINIC_VALIDATE_RESPONSES", False),
+            docs=r.bool("CLINIC_DOCS", True),
             log_level=level,
-            demo_patient_user_id=_str(env, "CLINIC_DEMO_PATIENT_USER_ID", ""),
-            shoreline_address=_str(env, "TIDEPOOL_SHORELINE_CLIENT_ADDRESS", "http://shoreline:9107"),
-            seagull_address=_str(env, "TIDEPOOL_SEAGULL_CLIENT_ADDRESS", "http://seagull:9120"),
-            auth_address=_str(env, "TIDEPOOL_AUTH_CLIENT_ADDRESS", ""),
-            server_token=_str(env, "TIDEPOOL_SERVER_TOKEN", ""),
-            smtp_host=_str(env, "SMTP_HOST", ""),
-            smtp_port=int(_str(env, "SMTP_PORT", "25") or "25"),
-            smtp_from=_str(env, "SMTP_FROM", "Tidepool <noreply@tidepool.org>"),
-            smtp_username=_str(env, "SMTP_USERNAME", ""),
-            smtp_password=_str(env, "SMTP_PASSWORD", ""),
-            smtp_starttls=_bool(env, "SMTP_STARTTLS", False),
-            web_url=_str(env, "HYDROPHONE_WEB_URL", "http://localhost:3000"),
-            service_token_endpoint=_str(env, "TIDEPOOL_AUTH_SERVICE_TOKEN_ENDPOINT", ""),
-            redox_verification_token=_str(env, "TIDEPOOL_REDOX_VERIFICATION_TOKEN", ""),
-            auth_external_address=_str(env, "TIDEPOOL_AUTH_CLIENT_EXTERNAL_ADDRESS", ""),
-            auth_server_secret=_str(env, "TIDEPOOL_AUTH_CLIENT_EXTERNAL_SERVER_SESSION_TOKEN_SECRET", ""),
-            service_secret=_str(env, "TIDEPOOL_SERVICE_SECRET", ""),
-            **_xealth_from_env(env),
+            demo_patient_user_id=r.str("CLINIC_DEMO_PATIENT_USER_ID", ""),
+            shoreline_address=r.str("TIDEPOOL_SHORELINE_CLIENT_ADDRESS", "http://shoreline:9107"),
+            seagull_address=r.str("TIDEPOOL_SEAGULL_CLIENT_ADDRESS", "http://seagull:9120"),
+            auth_address=r.str("TIDEPOOL_AUTH_CLIENT_ADDRESS", ""),
+            server_token=r.str("TIDEPOOL_SERVER_TOKEN", ""),
+            smtp_host=r.str("SMTP_HOST", ""),
+            smtp_port=r.int("SMTP_PORT", 25, low=1, high=65535),
+            smtp_from=r.str("SMTP_FROM", "Tidepool <noreply@tidepool.org>"),
+            smtp_username=r.str("SMTP_USERNAME", ""),
+            smtp_password=r.str("SMTP_PASSWORD", ""),
+            smtp_starttls=r.bool("SMTP_STARTTLS", False),
+            web_url=r.str("HYDROPHONE_WEB_URL", "http://localhost:3000"),
+            service_token_endpoint=r.str("TIDEPOOL_AUTH_SERVICE_TOKEN_ENDPOINT", ""),
+            redox_verification_token=r.str("TIDEPOOL_REDOX_VERIFICATION_TOKEN", ""),
+            auth_external_address=r.str("TIDEPOOL_AUTH_CLIENT_EXTERNAL_ADDRESS", ""),
+            auth_server_secret=r.str("TIDEPOOL_AUTH_CLIENT_EXTERNAL_SERVER_SESSION_TOKEN_SECRET", ""),
+            service_secret=r.str("TIDEPOOL_SERVICE_SECRET", ""),
+            **_xealth_from_env(r),
         )
+        if r.problems:
+            raise SettingsError(r.problems)
+        return cls(**values)
 
     @property
     def embedded_store(self) -> bool:
         """The in-process store (CLINIC_STORE=memory): its data live in one process only."""
         return self.store == "memory"
 
+    @property
+    def loopback(self) -> bool:
+        """Whether the service listens on this machine only."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
 
-def _xealth_from_env(env) -> dict:
+    def start_problems(self) -> list[str]:
+        """What makes these settings unfit to serve with (checked once, before any worker starts;
+        the app factory itself accepts them, as the tests do)."""
+        problems = []
+        if self.integrations == "tidepool":
+            if not self.server_token:
+                problems.append("TIDEPOOL_SERVER_TOKEN: required with CLINIC_INTEGRATIONS=tidepool (this service's "
+                                "server login at shoreline)")
+            if self.store == "memory":
+                problems.append("CLINIC_STORE: memory cannot be used with CLINIC_INTEGRATIONS=tidepool (Tidepool's "
+                                "services share the clinic database: use mongodb)")
+        if self.store == "memory" and self.workers > 1:
+            problems.append(f"WEB_CONCURRENCY: {self.workers} workers cannot share CLINIC_STORE=memory (each would "
+                            "have its own data): use 1, or the local or mongodb store")
+        if self.integrations == "standalone":
+            if self.token_secret == DEFAULT_TOKEN_SECRET and not self.loopback:
+                problems.append(f"CLINIC_TOKEN_SECRET: the development secret is public; it is accepted only when "
+                                f"HOST is a loopback address (HOST={self.host}): set a secret of at least "
+                                f"{MIN_SECRET_LENGTH} characters")
+            elif self.token_secret != DEFAULT_TOKEN_SECRET and len(self.token_secret) < MIN_SECRET_LENGTH:
+                problems.append(f"CLINIC_TOKEN_SECRET: at least {MIN_SECRET_LENGTH} characters (HS256 key)")
+        return problems
+
+    def masked(self) -> dict:
+        """The effective configuration, secrets hidden (for `clinic-api check-config`)."""
+        out = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name in SECRETS and value:
+                value = "***"
+            elif field.name == "mongodb_uri" and value:
+                value = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", value)
+            out[field.name] = value
+        return out
+
+
+def _xealth_from_env(r: _Reader) -> dict:
     """As the reference: the Xealth variables are read only when TIDEPOOL_XEALTH_ENABLED is true,
     and then the bearer token, client id/secret and application URL must be set (empty is set)."""
-    if not _bool(env, "TIDEPOOL_XEALTH_ENABLED", False):
+    if not r.bool("TIDEPOOL_XEALTH_ENABLED", False):
         return {}
-    missing = [name for name in XEALTH_REQUIRED if name not in env]
+    missing = [name for name in XEALTH_REQUIRED if name not in r.env]
+    r.problems += [f"required key {name} missing value" for name in missing]
     if missing:
-        raise SettingsError(f"required key {missing[0]} missing value")
+        return {}
     return {"xealth_enabled": True,
-            "xealth_bearer_token": env["TIDEPOOL_XEALTH_BEARER_TOKEN"],
-            "xealth_client_id": env["TIDEPOOL_XEALTH_CLIENT_ID"],
-            "xealth_client_secret": env["TIDEPOOL_XEALTH_CLIENT_SECRET"],
-            "xealth_token_url": _str(env, "TIDEPOOL_XEALTH_TOKEN_URL", XEALTH_TOKEN_URL),
-            "xealth_server_base_url": _str(env, "TIDEPOOL_XEALTH_SERVER_BASE_URL", XEALTH_SERVER_BASE_URL),
-            "application_url": env["TIDEPOOL_APPLICATION_URL"]}
+            "xealth_bearer_token": r.env["TIDEPOOL_XEALTH_BEARER_TOKEN"],
+            "xealth_client_id": r.env["TIDEPOOL_XEALTH_CLIENT_ID"],
+            "xealth_client_secret": r.env["TIDEPOOL_XEALTH_CLIENT_SECRET"],
+            "xealth_token_url": r.str("TIDEPOOL_XEALTH_TOKEN_URL", XEALTH_TOKEN_URL),
+            "xealth_server_base_url": r.str("TIDEPOOL_XEALTH_SERVER_BASE_URL", XEALTH_SERVER_BASE_URL),
+            "application_url": r.env["TIDEPOOL_APPLICATION_URL"]}
 
 
 def mongo_uri_from_env(env) -> str:

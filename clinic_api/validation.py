@@ -18,7 +18,7 @@ from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidato
 from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator, ParameterValidator
 from connexion.validators import DefaultsJSONRequestBodyValidator  # noqa: F401 (re-export for tests)
 
-from clinic_api import errors, spec
+from clinic_api import errors, spec, wire
 
 _TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
                "object": "an object", "array": "an array"}
@@ -296,6 +296,8 @@ class KinBodyValidator(JSONRequestBodyValidator):
             return None
         if not body.strip():
             raise errors.BadRequest("request body has an error: failed to decode request body: EOF")
+        if wire.too_deep(body) is not None:
+            raise errors.BadRequest(f"request body has an error: failed to decode request body: {wire.DEPTH_ERROR}")
         try:
             parsed = json.loads(body.decode(self._encoding))
         except (ValueError, UnicodeDecodeError) as exc:

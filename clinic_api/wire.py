@@ -3,6 +3,7 @@ and RFC 3339 timestamps with nanosecond precision and trailing zeros dropped."""
 from __future__ import annotations
 
 import datetime as _dt
+import re
 
 import orjson
 
@@ -65,3 +66,28 @@ def now() -> _dt.datetime:
     """The current time, truncated to milliseconds as BSON stores it."""
     current = _dt.datetime.now(_dt.timezone.utc)
     return current.replace(microsecond=current.microsecond // 1000 * 1000)
+
+
+# JSON bodies nested deeper than this are refused (400) before they are decoded: Go allows 10,000
+# levels, Python's decoder and the schema validator recurse and fail before 1,000; real payloads
+# (EHR messages included) nest a dozen levels.
+MAX_JSON_DEPTH = 128
+DEPTH_ERROR = "exceeded max depth"
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+
+
+def too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> int | None:
+    """Go's offset of the error (the bytes read, the opening bracket included) where `raw` (JSON)
+    opens its (limit+1)-th nested level, or None. Brackets inside strings do not count."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return None
+    depth = 0
+    for match in _TOKENS.finditer(raw):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return match.end()
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return None

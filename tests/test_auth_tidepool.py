@@ -5,6 +5,7 @@ from starlette.testclient import TestClient
 
 from clinic_api.app import create_app
 from clinic_api.auth.tokens import ShorelineTokens, TokenInvalid
+from clinic_api.errors import ServiceUnavailable
 from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.settings import Settings
 from support import stores
@@ -53,7 +54,7 @@ def test_server_token_cached_for_five_minutes(shoreline):
     assert len([r for r, _ in shoreline.log if r.path == "/token/srv"]) == 2
 
 
-@pytest.mark.parametrize("status,body", [(404, {}), (500, {}), (200, {"userid": "", "isserver": True}), (200, ["x"])])
+@pytest.mark.parametrize("status,body", [(404, {}), (401, {}), (200, {"userid": "", "isserver": True}), (200, ["x"])])
 def test_rejections(shoreline, status, body):
     expect_token(shoreline, "bad", body, status=status)
     tokens = ShorelineTokens(ServerSession(tidepool_settings(shoreline)))
@@ -63,10 +64,31 @@ def test_rejections(shoreline, status, body):
         tokens.verify("bad")
 
 
-def test_unreachable_auth_service_is_invalid_token():
-    settings = Settings.from_env(stores.with_store({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": "http://127.0.0.1:9"}))
-    with pytest.raises(TokenInvalid):
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_failing_auth_service_is_unavailable_not_a_bad_token(shoreline, status):
+    expect_token(shoreline, "tok", {}, status=status)
+    tokens = ShorelineTokens(ServerSession(tidepool_settings(shoreline)))
+    for _ in range(2):  # never cached
+        with pytest.raises(ServiceUnavailable) as unavailable:
+            tokens.verify("tok")
+        assert unavailable.value.message == "the auth service is unavailable; try again later"
+
+
+def test_an_unreachable_auth_service_is_unavailable_not_a_bad_token():
+    settings = Settings.from_env({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": "http://127.0.0.1:9"})
+    with pytest.raises(ServiceUnavailable):
         ShorelineTokens(ServerSession(settings)).verify("x")
+
+
+def test_the_pipeline_answers_503_with_retry_after_when_shoreline_is_down():
+    settings = Settings.from_env(stores.with_store({
+        "CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": "http://127.0.0.1:9",
+        "TIDEPOOL_SERVER_TOKEN": "secret"}))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        resp = client.get("/v1/clinics", headers={"x-tidepool-session-token": "some-user-token"})
+    assert resp.status_code == 503
+    assert resp.json() == {"message": "the shoreline service is unavailable; try again later"}
+    assert resp.headers["retry-after"] == "5"
 
 
 def test_pipeline_in_tidepool_mode(shoreline):

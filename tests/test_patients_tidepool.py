@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from clinic_api.app import create_app
-from clinic_api.errors import Duplicate, InternalError
+from clinic_api.errors import Duplicate, InternalError, ServiceUnavailable
 from clinic_api.integrations.accounts import TidepoolAccounts
 from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.settings import Settings
@@ -59,10 +59,9 @@ def test_create_custodial_account_failures(upstream, status, body, error, messag
         assert err.value.message == message
 
 
-def test_unreachable_service_is_internal_error():
-    settings = Settings.from_env(stores.with_store({"CLINIC_INTEGRATIONS": "tidepool",
-                                  "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": "http://127.0.0.1:9"}))
-    with pytest.raises(InternalError):
+def test_unreachable_service_is_unavailable():
+    settings = Settings.from_env({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": "http://127.0.0.1:9"})
+    with pytest.raises(ServiceUnavailable):
         TidepoolAccounts(ServerSession(settings)).create_custodial(CLINIC_ID, "a@x.org")
 
 

@@ -16,9 +16,11 @@ import httpx
 import jwt
 
 from clinic_api.auth.principal import Principal
+from clinic_api.errors import ServiceUnavailable
 
 log = logging.getLogger("clinic_api.auth")
 ALGORITHM = "HS256"
+AUTH_UNAVAILABLE = "the auth service is unavailable; try again later"
 
 
 class TokenInvalid(Exception):
@@ -52,7 +54,8 @@ class StandaloneTokens:
         user_id = claims.get("sub")
         if not isinstance(user_id, str) or not user_id:
             raise TokenInvalid("empty subject")
-        return Principal(user_id=user_id, is_server=bool(claims.get("srv")),
+        # Only the JSON literal true makes a server token ("true", 1 and the like do not).
+        return Principal(user_id=user_id, is_server=claims.get("srv") is True,
                          email=str(claims.get("email") or ""), name=str(claims.get("name") or ""),
                          identity_provider=str(claims.get("idp") or ""))
 
@@ -97,11 +100,16 @@ class ShorelineTokens:
         cached = self.cache.get(token, now)
         if cached is not None:
             return cached
+        # A token we could not check is a 503 (errors.ServiceUnavailable, raised by the HTTP client when
+        # shoreline is down or slow, or here when it fails), never a 401: the web app signs users
+        # out on a 401. (The reference answers 401 in both cases.)
         try:
             resp = self.server.get(f"/token/{token}", base="shoreline", extensions={"route": "/token/{token}"})
         except httpx.HTTPError as exc:
             log.warning("token check failed: %s", type(exc).__name__)
-            raise TokenInvalid("auth service unreachable") from exc
+            raise ServiceUnavailable(AUTH_UNAVAILABLE) from exc
+        if resp.status_code >= 500:
+            raise ServiceUnavailable(AUTH_UNAVAILABLE)
         if resp.status_code != 200:
             raise TokenInvalid(f"auth service answered {resp.status_code}")
         try:

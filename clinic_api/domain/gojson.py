@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 
+from clinic_api import wire
 from clinic_api.errors import ApiError, BadRequest
 
 MISSING = object()
@@ -41,6 +42,9 @@ def bind(raw: bytes, content_type: str | None):
     stripped = text.lstrip(" \t\r\n")
     if not stripped:
         raise BadRequest("EOF")
+    deep = wire.too_deep(raw)
+    if deep is not None:
+        raise BadRequest(f"Syntax error: offset={deep}, error={wire.DEPTH_ERROR}")
     try:
         value, _end = json.JSONDecoder().raw_decode(stripped)
     except json.JSONDecodeError as exc:
@@ -50,6 +54,8 @@ def bind(raw: bytes, content_type: str | None):
 
 def unmarshal(raw: bytes, on_error: str):
     """json.Unmarshal of the whole body; `on_error` is the 400 message for undecodable text."""
+    if wire.too_deep(raw) is not None:
+        raise BadRequest(on_error)
     try:
         return json.loads(_text(raw))
     except (json.JSONDecodeError, BadRequest):

@@ -14,7 +14,7 @@ from typing import Callable
 
 import httpx
 
-from clinic_api import metrics, request_id
+from clinic_api import errors, metrics, request_id
 
 log = logging.getLogger("clinic_api.outbound")
 ROUTE = "route"
@@ -61,6 +61,8 @@ class ObservedClient(httpx.Client):
             metrics.observe_outbound(service, None, seconds)
             log.warning("outbound call failed", extra={**fields, "error": type(exc).__name__,
                                                         "duration_ms": round(seconds * 1000, 3)})
+            if isinstance(exc, httpx.TransportError):  # down, unreachable or too slow: try again later
+                raise errors.ServiceUnavailable(f"the {service} service is unavailable; try again later") from exc
             raise
         seconds = time.perf_counter() - start
         metrics.observe_outbound(service, response.status_code, seconds)
@@ -69,7 +71,16 @@ class ObservedClient(httpx.Client):
         return response
 
 
-def client(service: str | Callable[[httpx.Request], str], *, timeout=60, verify: bool = True,
-           transport: httpx.BaseTransport | None = None) -> ObservedClient:
-    """An HTTP client for `service` (a name, or a function of the request naming it)."""
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+def timeout_for(settings) -> httpx.Timeout:
+    """Connect within 3 s (or less), every read and write within CLINIC_HTTP_TIMEOUT_SECONDS."""
+    return httpx.Timeout(float(settings.http_timeout_s), connect=min(3.0, float(settings.http_timeout_s)))
+
+
+def client(service: str | Callable[[httpx.Request], str], *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+           verify: bool = True, transport: httpx.BaseTransport | None = None) -> ObservedClient:
+    """An HTTP client for `service` (a name, or a function of the request naming it). A call that
+    cannot connect or times out raises errors.ServiceUnavailable (503)."""
     return ObservedClient(service, timeout=timeout, verify=verify, transport=transport)

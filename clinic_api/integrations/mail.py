@@ -105,7 +105,7 @@ class Mailer:
         msg["To"] = recipient
         msg["Subject"] = subject
         msg.set_content(body)
-        with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=30) as smtp:
+        with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.http_timeout_s) as smtp:
             if s.smtp_starttls:
                 smtp.starttls()
             if s.smtp_username:

@@ -96,7 +96,7 @@ def _token_from(body) -> dict:
 class TidepoolRestrictedTokens:
     def __init__(self, settings, transport: httpx.BaseTransport | None = None):
         self.base = settings.auth_address.rstrip("/")
-        self.http = http.client("auth", timeout=60, transport=transport)
+        self.http = http.client("auth", timeout=http.timeout_for(settings), transport=transport)
         self.session = PlatformSession(settings, self.http)
 
     def _request(self, method: str, path: str, **kwargs) -> httpx.Response:

@@ -47,7 +47,7 @@ def subject_for(endpoint: str, client_id: str, client_secret: str, *,
         raise constraint(NOT_CONFIGURED)
     form = {"grant_type": "client_credentials", "scope": "openid"}
     try:
-        with http_client.client("token_endpoint", timeout=30, transport=transport) as http:
+        with http_client.client("token_endpoint", transport=transport) as http:
             resp = http.post(endpoint, data=form, headers={"Authorization": _basic(client_id, client_secret)})
             if 400 <= resp.status_code < 500:
                 resp = http.post(endpoint, data={**form, "client_id": client_id, "client_secret": client_secret})

@@ -20,8 +20,8 @@ class ServerSession:
         self.bases = {"shoreline": settings.shoreline_address.rstrip("/"),
                       "seagull": settings.seagull_address.rstrip("/"),
                       "auth": settings.auth_address.rstrip("/")}
-        # No timeout and no TLS verification, as the reference's shoreline/seagull client.
-        self.http = http.client("shoreline", timeout=None, verify=False, transport=transport)
+        # No TLS verification, as the reference's shoreline/seagull client; unlike it, bounded in time.
+        self.http = http.client("shoreline", timeout=http.timeout_for(settings), verify=False, transport=transport)
         self._token = ""
         self._fetched = 0.0
         self._lock = threading.Lock()

@@ -16,7 +16,7 @@ import urllib.parse
 
 import httpx
 
-from clinic_api.errors import InternalError, NotFound
+from clinic_api.errors import InternalError, NotFound, ServiceUnavailable
 
 log = logging.getLogger("clinic_api.users")
 COLLECTION = "users"
@@ -100,7 +100,7 @@ class TidepoolUsers:
         """The account with this email; None when shoreline has none or the lookup fails."""
         try:
             resp = self.session.get(f"/user/{urllib.parse.quote(email, safe='@')}", base="shoreline")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ServiceUnavailable) as exc:
             log.warning("user lookup by email failed: %s", type(exc).__name__)
             return None
         if resp.status_code != 200:

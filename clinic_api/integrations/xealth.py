@@ -30,7 +30,7 @@ def _basic(client_id: str, client_secret: str) -> str:
 class XealthClient:
     def __init__(self, settings, transport: httpx.BaseTransport | None = None, clock=time.monotonic):
         self.settings = settings
-        self.http = http.client("xealth", timeout=60, transport=transport)
+        self.http = http.client("xealth", timeout=http.timeout_for(settings), transport=transport)
         self.clock = clock
         self._token = ""
         self._expires: float | None = None

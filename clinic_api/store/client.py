@@ -16,6 +16,7 @@ from clinic_api.settings import Settings
 from clinic_api.store import local_server, monitoring
 
 log = logging.getLogger("clinic_api.store")
+READY_TIMEOUT_S = 2.0
 
 
 class StoreError(RuntimeError):
@@ -35,6 +36,7 @@ class Store:
         # Whether the server has text indexes and `$text`: learnt once, when the indexes are ensured
         # (SecantusDB and the memory store have neither; clinician search then scans tokens).
         self.text_search = False
+        self.timeout_s = 15.0  # the longest a database operation (or the memory store's lock) may take
 
     @property
     def supports_transactions(self) -> bool:
@@ -49,6 +51,17 @@ class Store:
     @property
     def supports_collation(self) -> bool:
         return not self.embedded
+
+    def ping(self, timeout_s: float = READY_TIMEOUT_S) -> bool:
+        """Whether the database answers within `timeout_s` (for /ready)."""
+        if self.embedded:
+            return True
+        try:
+            with pymongo.timeout(timeout_s):
+                self.client.admin.command("ping")
+        except pymongo.errors.PyMongoError:
+            return False
+        return True
 
 
 def mask(uri: str) -> str:
@@ -81,16 +94,26 @@ def connect(settings: Settings, **client_options) -> Store:
         import mongomock_ng
 
         client = mongomock_ng.MongoClient(tz_aware=True)
-        return Store(client[settings.database_name], client, embedded=True, kind="memory",
-                     where="process memory (lost at exit)")
+        store = Store(client[settings.database_name], client, embedded=True, kind="memory",
+                      where="process memory (lost at exit)")
+        store.timeout_s = settings.db_timeout_ms / 1000
+        return store
     if settings.store == "local":
         uri = local_uri(settings)
         where = f"{os.path.abspath(settings.data_dir)} (SecantusDB at {uri})"
     else:
         uri = settings.mongodb_uri
         where = mask(uri)
-    client = pymongo.MongoClient(uri, tz_aware=True, event_listeners=monitoring.event_listeners(), **client_options)
-    return Store(client[settings.database_name], client, embedded=False, kind=settings.store, where=where)
+    # Every exchange with the server bounded (socketTimeoutMS: a slow or locked operation), a server
+    # that cannot be found given up quickly (serverSelectionTimeoutMS): both answer 503 (errors.py).
+    # Not the client-wide timeoutMS: with it, PyMongo waits its whole length to select a server, so an
+    # outage would hold each request that long. Transactions run under one deadline (tx.py).
+    options = {"socketTimeoutMS": settings.db_timeout_ms, "serverSelectionTimeoutMS": settings.db_select_timeout_ms,
+               "connectTimeoutMS": min(settings.db_select_timeout_ms, settings.db_timeout_ms), **client_options}
+    client = pymongo.MongoClient(uri, tz_aware=True, event_listeners=monitoring.event_listeners(), **options)
+    store = Store(client[settings.database_name], client, embedded=False, kind=settings.store, where=where)
+    store.timeout_s = settings.db_timeout_ms / 1000
+    return store
 
 
 def check_transactions(store: Store, settings: Settings) -> None:
@@ -117,7 +140,7 @@ def preflight(settings: Settings) -> None:
         try:
             store.client.admin.command("ping")
         except pymongo.errors.PyMongoError as exc:
-            raise StoreError(f"the database at {store.where} does not answer: {type(exc).__name__}") from exc
+            raise StoreError(f"the database at {store.where} does not answer within 5 s ({type(exc).__name__})") from exc
         check_transactions(store, settings)
     finally:
         store.client.close()

@@ -4,8 +4,11 @@ from __future__ import annotations
 import threading
 from typing import Callable, TypeVar
 
+import pymongo
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
+
+from clinic_api.errors import DATABASE_UNAVAILABLE, ServiceUnavailable
 
 T = TypeVar("T")
 _embedded_lock = threading.RLock()
@@ -17,12 +20,19 @@ def run(store, fn: Callable[[object], T]) -> T:
     concurrent callers from interleaving. Without transaction support (a standalone mongod),
     fn runs with session None: callers check their constraints before they write."""
     if store.embedded:
-        with _embedded_lock:
+        # A stuck transaction must not hang every other writer: wait at most the database timeout.
+        if not _embedded_lock.acquire(timeout=store.timeout_s):
+            raise ServiceUnavailable(DATABASE_UNAVAILABLE)
+        try:
             with store.client.start_session() as session:
                 return session.with_transaction(fn)
+        finally:
+            _embedded_lock.release()
     if not store.supports_transactions:
         return fn(None)
-    with store.client.start_session() as session:
+    # The client's timeoutMS bounds each command, not with_transaction's retries of a conflicting
+    # transaction (up to 120 s): the whole of it runs under one deadline, past which a 503.
+    with pymongo.timeout(store.timeout_s), store.client.start_session() as session:
         return session.with_transaction(
             fn,
             read_concern=ReadConcern("snapshot"),
