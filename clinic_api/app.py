@@ -1,7 +1,6 @@
 """The application factory: connexion FlaskApp on clinic.v1.yaml with our pipeline."""
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 
@@ -37,12 +36,10 @@ class WireJsonifier(Jsonifier):
         return wire.dumps(data).decode()
 
 
-@contextlib.asynccontextmanager
-async def _lifespan(_app, *, services):
-    """At shutdown (gunicorn has drained the worker's in-flight requests by then: graceful_timeout),
-    the database client is closed."""
-    yield
-    services.store.client.close()
+def shutdown(app: connexion.FlaskApp) -> None:
+    """When a worker stops (gunicorn has drained its in-flight requests by then, within
+    graceful_timeout): the database client is closed."""
+    app.services.store.client.close()
 
 
 def create_app(settings: Settings | None = None, services=None) -> connexion.FlaskApp:
@@ -70,8 +67,7 @@ def create_app(settings: Settings | None = None, services=None) -> connexion.Fla
         LifespanMiddleware,
         ContextMiddleware,
     ]
-    app = connexion.FlaskApp(__name__, middlewares=middlewares, specification_dir=str(spec.SPEC_PATH.parent),
-                             lifespan=functools.partial(_lifespan, services=services))
+    app = connexion.FlaskApp(__name__, middlewares=middlewares, specification_dir=str(spec.SPEC_PATH.parent))
     app.add_api(
         spec.SPEC_PATH.name,
         resolver=ClinicResolver(),

@@ -82,3 +82,10 @@ def on_starting(server):
 def on_exit(server):
     if _local is not None:
         _local.stop()
+
+
+def worker_exit(server, worker):
+    """A worker stops after draining its requests: close its database client."""
+    from clinic_api import app as app_module, asgi
+
+    app_module.shutdown(asgi.app)

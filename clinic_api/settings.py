@@ -43,11 +43,11 @@ class _Reader:
         self.env = env
         self.problems: list[str] = []
 
-    def str(self, name: str, default: str = "") -> str:
+    def text(self, name: str, default: str = "") -> str:
         # As the reference: a variable set to the empty string overrides the default.
         return self.env[name] if name in self.env else default
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         """Go's strconv.ParseBool, as the reference reads its booleans: anything else is an error."""
         if name not in self.env:
             return default
@@ -59,7 +59,7 @@ class _Reader:
         self.problems.append(f"{name}: invalid boolean {value!r} (accepted: {', '.join(sorted(_TRUE | _FALSE))})")
         return default
 
-    def int(self, name: str, default: int, *, low: int, high: int) -> int:
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
         raw = self.env.get(name, "") or str(default)
         try:
             value = int(raw)
@@ -72,7 +72,7 @@ class _Reader:
         return value
 
     def choice(self, name: str, default: str, choices: tuple[str, ...], *, lower: bool = False) -> str:
-        value = self.str(name, default) or default
+        value = self.text(name, default) or default
         value = value.lower() if lower else value
         if value not in choices:
             self.problems.append(f"{name}: {value!r} is not one of {', '.join(choices)}")
@@ -82,7 +82,7 @@ class _Reader:
 
 def _bool(env, name: str, default: bool) -> bool:
     reader = _Reader(env)
-    value = reader.bool(name, default)
+    value = reader.flag(name, default)
     if reader.problems:
         raise SettingsError(reader.problems)
     return value
@@ -148,47 +148,47 @@ class Settings:
         store = r.choice("CLINIC_STORE", "mongodb" if mongodb_uri else "local", STORES)
         if store == "mongodb" and not mongodb_uri:
             r.problems.append("CLINIC_STORE: mongodb needs MONGODB_URI (or the TIDEPOOL_STORE_* variables)")
-        secret = r.str("CLINIC_TOKEN_SECRET", DEFAULT_TOKEN_SECRET)
+        secret = r.text("CLINIC_TOKEN_SECRET", DEFAULT_TOKEN_SECRET)
         if not secret:
             r.problems.append("CLINIC_TOKEN_SECRET: must not be empty")
         level = r.choice("LOG_LEVEL", "info", LOG_LEVELS, lower=True)
         values = dict(
-            port=r.int("PORT", 8080, low=1, high=65535),
-            host=r.str("HOST", "127.0.0.1") or "127.0.0.1",
-            workers=r.int("WEB_CONCURRENCY", 2 if store == "mongodb" else 1, low=1, high=64),
-            database_name=r.str("TIDEPOOL_CLINIC_DATABASE_NAME", "clinic"),
+            port=r.integer("PORT", 8080, low=1, high=65535),
+            host=r.text("HOST", "127.0.0.1") or "127.0.0.1",
+            workers=r.integer("WEB_CONCURRENCY", 2 if store == "mongodb" else 1, low=1, high=64),
+            database_name=r.text("TIDEPOOL_CLINIC_DATABASE_NAME", "clinic"),
             mongodb_uri=mongodb_uri if store == "mongodb" else "",
             store=store,
-            data_dir=r.str("CLINIC_DATA_DIR", "data") or "data",
-            allow_no_transactions=r.bool("CLINIC_ALLOW_NO_TRANSACTIONS", False),
-            db_timeout_ms=r.int("CLINIC_DB_TIMEOUT_MS", 15_000, low=100, high=600_000),
-            db_select_timeout_ms=r.int("CLINIC_DB_SERVER_SELECTION_TIMEOUT_MS", 3_000, low=100, high=120_000),
-            http_timeout_s=r.int("CLINIC_HTTP_TIMEOUT_SECONDS", 10, low=1, high=300),
-            max_body_bytes=r.int("CLINIC_MAX_BODY_BYTES", MAX_BODY_BYTES, low=1024, high=1 << 30),
-            max_header_bytes=r.int("CLINIC_MAX_HEADER_BYTES", MAX_HEADER_BYTES, low=1024, high=1 << 24),
+            data_dir=r.text("CLINIC_DATA_DIR", "data") or "data",
+            allow_no_transactions=r.flag("CLINIC_ALLOW_NO_TRANSACTIONS", False),
+            db_timeout_ms=r.integer("CLINIC_DB_TIMEOUT_MS", 15_000, low=100, high=600_000),
+            db_select_timeout_ms=r.integer("CLINIC_DB_SERVER_SELECTION_TIMEOUT_MS", 3_000, low=100, high=120_000),
+            http_timeout_s=r.integer("CLINIC_HTTP_TIMEOUT_SECONDS", 10, low=1, high=300),
+            max_body_bytes=r.integer("CLINIC_MAX_BODY_BYTES", MAX_BODY_BYTES, low=1024, high=1 << 30),
+            max_header_bytes=r.integer("CLINIC_MAX_HEADER_BYTES", MAX_HEADER_BYTES, low=1024, high=1 << 24),
             token_secret=secret or DEFAULT_TOKEN_SECRET,
             integrations=r.choice("CLINIC_INTEGRATIONS", "standalone", ("standalone", "tidepool")),
             effects=r.choice("CLINIC_EFFECTS", "inline", ("inline", "external")),
-            validate_responses=r.bool("CLINIC_VALIDATE_RESPONSES", False),
-            docs=r.bool("CLINIC_DOCS", True),
+            validate_responses=r.flag("CLINIC_VALIDATE_RESPONSES", False),
+            docs=r.flag("CLINIC_DOCS", True),
             log_level=level,
-            demo_patient_user_id=r.str("CLINIC_DEMO_PATIENT_USER_ID", ""),
-            shoreline_address=r.str("TIDEPOOL_SHORELINE_CLIENT_ADDRESS", "http://shoreline:9107"),
-            seagull_address=r.str("TIDEPOOL_SEAGULL_CLIENT_ADDRESS", "http://seagull:9120"),
-            auth_address=r.str("TIDEPOOL_AUTH_CLIENT_ADDRESS", ""),
-            server_token=r.str("TIDEPOOL_SERVER_TOKEN", ""),
-            smtp_host=r.str("SMTP_HOST", ""),
-            smtp_port=r.int("SMTP_PORT", 25, low=1, high=65535),
-            smtp_from=r.str("SMTP_FROM", "Tidepool <noreply@tidepool.org>"),
-            smtp_username=r.str("SMTP_USERNAME", ""),
-            smtp_password=r.str("SMTP_PASSWORD", ""),
-            smtp_starttls=r.bool("SMTP_STARTTLS", False),
-            web_url=r.str("HYDROPHONE_WEB_URL", "http://localhost:3000"),
-            service_token_endpoint=r.str("TIDEPOOL_AUTH_SERVICE_TOKEN_ENDPOINT", ""),
-            redox_verification_token=r.str("TIDEPOOL_REDOX_VERIFICATION_TOKEN", ""),
-            auth_external_address=r.str("TIDEPOOL_AUTH_CLIENT_EXTERNAL_ADDRESS", ""),
-            auth_server_secret=r.str("TIDEPOOL_AUTH_CLIENT_EXTERNAL_SERVER_SESSION_TOKEN_SECRET", ""),
-            service_secret=r.str("TIDEPOOL_SERVICE_SECRET", ""),
+            demo_patient_user_id=r.text("CLINIC_DEMO_PATIENT_USER_ID", ""),
+            shoreline_address=r.text("TIDEPOOL_SHORELINE_CLIENT_ADDRESS", "http://shoreline:9107"),
+            seagull_address=r.text("TIDEPOOL_SEAGULL_CLIENT_ADDRESS", "http://seagull:9120"),
+            auth_address=r.text("TIDEPOOL_AUTH_CLIENT_ADDRESS", ""),
+            server_token=r.text("TIDEPOOL_SERVER_TOKEN", ""),
+            smtp_host=r.text("SMTP_HOST", ""),
+            smtp_port=r.integer("SMTP_PORT", 25, low=1, high=65535),
+            smtp_from=r.text("SMTP_FROM", "Tidepool <noreply@tidepool.org>"),
+            smtp_username=r.text("SMTP_USERNAME", ""),
+            smtp_password=r.text("SMTP_PASSWORD", ""),
+            smtp_starttls=r.flag("SMTP_STARTTLS", False),
+            web_url=r.text("HYDROPHONE_WEB_URL", "http://localhost:3000"),
+            service_token_endpoint=r.text("TIDEPOOL_AUTH_SERVICE_TOKEN_ENDPOINT", ""),
+            redox_verification_token=r.text("TIDEPOOL_REDOX_VERIFICATION_TOKEN", ""),
+            auth_external_address=r.text("TIDEPOOL_AUTH_CLIENT_EXTERNAL_ADDRESS", ""),
+            auth_server_secret=r.text("TIDEPOOL_AUTH_CLIENT_EXTERNAL_SERVER_SESSION_TOKEN_SECRET", ""),
+            service_secret=r.text("TIDEPOOL_SERVICE_SECRET", ""),
             **_xealth_from_env(r),
         )
         if r.problems:
@@ -249,7 +249,7 @@ class Settings:
 def _xealth_from_env(r: _Reader) -> dict:
     """As the reference: the Xealth variables are read only when TIDEPOOL_XEALTH_ENABLED is true,
     and then the bearer token, client id/secret and application URL must be set (empty is set)."""
-    if not r.bool("TIDEPOOL_XEALTH_ENABLED", False):
+    if not r.flag("TIDEPOOL_XEALTH_ENABLED", False):
         return {}
     missing = [name for name in XEALTH_REQUIRED if name not in r.env]
     r.problems += [f"required key {name} missing value" for name in missing]
@@ -259,8 +259,8 @@ def _xealth_from_env(r: _Reader) -> dict:
             "xealth_bearer_token": r.env["TIDEPOOL_XEALTH_BEARER_TOKEN"],
             "xealth_client_id": r.env["TIDEPOOL_XEALTH_CLIENT_ID"],
             "xealth_client_secret": r.env["TIDEPOOL_XEALTH_CLIENT_SECRET"],
-            "xealth_token_url": r.str("TIDEPOOL_XEALTH_TOKEN_URL", XEALTH_TOKEN_URL),
-            "xealth_server_base_url": r.str("TIDEPOOL_XEALTH_SERVER_BASE_URL", XEALTH_SERVER_BASE_URL),
+            "xealth_token_url": r.text("TIDEPOOL_XEALTH_TOKEN_URL", XEALTH_TOKEN_URL),
+            "xealth_server_base_url": r.text("TIDEPOOL_XEALTH_SERVER_BASE_URL", XEALTH_SERVER_BASE_URL),
             "application_url": r.env["TIDEPOOL_APPLICATION_URL"]}
 
 

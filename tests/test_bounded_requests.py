@@ -10,6 +10,7 @@ import pytest
 from bson import ObjectId
 from starlette.testclient import TestClient
 
+from clinic_api import app as app_module
 from clinic_api.app import create_app
 from clinic_api.auth.tokens import mint
 from clinic_api.store import local_server, tx
@@ -183,5 +184,6 @@ def test_shutdown_closes_the_database_client():
     app = create_app(stores.settings(fresh=True))
     with TestClient(app) as client:
         assert client.get("/ready").status_code == 200
+    app_module.shutdown(app)  # what gunicorn's worker_exit hook calls
     if not app.services.store.embedded:
         assert app.services.store.client._closed is True

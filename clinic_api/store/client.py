@@ -93,8 +93,8 @@ def connect(settings: Settings, **client_options) -> Store:
     if settings.store == "memory":
         import mongomock_ng
 
-        client = mongomock_ng.MongoClient(tz_aware=True)
-        store = Store(client[settings.database_name], client, embedded=True, kind="memory",
+        memory = mongomock_ng.MongoClient(tz_aware=True)
+        store = Store(memory[settings.database_name], memory, embedded=True, kind="memory",
                       where="process memory (lost at exit)")
         store.timeout_s = settings.db_timeout_ms / 1000
         return store

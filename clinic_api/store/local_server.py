@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -138,15 +139,14 @@ class Supervisor:
         self.give_up = give_up
         self.poll_seconds = poll_seconds
         self._stopping = False
-        self._thread = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> str:
-        import threading
-
         uri = self.server.start()
         os.environ[URI_ENV] = uri
-        self._thread = threading.Thread(target=self._watch, name="local-db-watch", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._watch, name="local-db-watch", daemon=True)
+        thread.start()
+        self._thread = thread
         return uri
 
     def _watch(self) -> None:
