@@ -22,7 +22,8 @@ def list_clinics(limit=10, offset=0, shareCode=None, createdTimeStart=None, crea
 def create_clinic(body=None):
     creator = subject_id()
     doc = clinic_domain.create_clinic(context.services(), creator, body or {})
-    return clinic_view.to_api(doc), 200
+    # The contract lists application/xml beside JSON for this answer; JSON is what is sent.
+    return clinic_view.to_api(doc), 200, {"Content-Type": "application/json"}
 
 
 def get_clinic(clinicId):
