@@ -87,12 +87,14 @@ def seed(db, clinic_id: ObjectId, count: int, rng: random.Random) -> None:
     docs = []
     for n in range(count):
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-        fields = {"fullName": name, "birthDate": f"{rng.randint(1940, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        fields = {"fullName": name,
+                  "birthDate": f"{rng.randint(1940, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
                   "email": f"patient{n}@example.org", "mrn": f"MRN{n:06d}", "targetDevices": None}
         doc = patient_docs.new_document(clinic_id, f"{n:010x}", fields, permissions={"view": {}, "upload": {}})
         tir = round(rng.random(), 3)
         doc["summary"] = {"cgmStats": {"dates": {"hasLastData": True, "lastData": wire.now()},
-                                       "periods": {"14d": {"hasTimeInTargetPercent": True, "timeInTargetPercent": tir}}}}
+                                       "periods": {"14d": {"hasTimeInTargetPercent": True,
+                                                           "timeInTargetPercent": tir}}}}
         docs.append(doc)
     db.patients.insert_many(docs)
     now = wire.now()

@@ -4,7 +4,8 @@
 gunicorn's and uvicorn's loggers into it; their access logs are switched off (ours is
 `clinic_api.access`, written by `observe.Observe`). Each line carries `time`, `level`, `logger`,
 `msg`, `pid` (which gunicorn worker), the `request_id` of the request being served (when there is
-one) and any `extra` fields; an exception's trace is the `stack` field. The level is LOG_LEVEL with the reference's names
+one) and any `extra` fields; an exception's trace is the `stack` field. The level is LOG_LEVEL with the reference's
+names
 (debug, info, warn, error; dpanic/panic/fatal mean critical).
 
 gunicorn: `logger_class = "clinic_api.logging_setup.GunicornLogger"` (gunicorn's own messages);

@@ -30,7 +30,12 @@ def prepare() -> str:
         path = tempfile.mkdtemp(prefix="clinic-api-metrics-")
         os.environ[ENV] = path
         master = os.getpid()
-        atexit.register(lambda: os.getpid() == master and shutil.rmtree(path, ignore_errors=True))
+
+        def _remove() -> None:
+            if os.getpid() == master:
+                shutil.rmtree(path, ignore_errors=True)
+
+        atexit.register(_remove)
     os.makedirs(path, exist_ok=True)
     for name in os.listdir(path):
         if name.endswith(".db"):

@@ -76,9 +76,7 @@ def build(settings: Settings, store: store_client.Store | None = None,
     users: Users
     if settings.integrations == "tidepool":
         session = ServerSession(settings, transport=transport)
-        shoreline = ShorelineTokens(session)
-        shoreline.blocking = True
-        tokens = shoreline
+        tokens = ShorelineTokens(session)
         users = users_mod.TidepoolUsers(session)
     else:
         session = None

@@ -3,7 +3,6 @@ on one line naming the variable, all of them at once, exit status 2, no tracebac
 from __future__ import annotations
 
 import logging
-import sys
 
 from clinic_api.settings import Settings, SettingsError
 

@@ -244,7 +244,8 @@ class KinParameterValidator(ParameterValidator):
         if kind == "array" and where == "query":
             return _check_array(name, param, schema, value, raw)
         if schema.get("format") == "date-time" and isinstance(value, str) and not KIN_DATE_TIME.match(value):
-            return f'string doesn\'t match the format "date-time": string doesn\'t match pattern "{KIN_DATE_TIME.pattern}"'
+            return ('string doesn\'t match the format "date-time": '
+                    f'string doesn\'t match pattern "{KIN_DATE_TIME.pattern}"')
         if kind in ("integer", "number") and not isinstance(value, (int, float)):
             word = "integer" if kind == "integer" else "number"
             return f"value {raw[0]}: an invalid {word}: invalid syntax"
@@ -329,7 +330,8 @@ class KinBodyValidator(JSONRequestBodyValidator):
         # or the next reader would wait for bytes that never come.
         new_scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"content-length"]
                      + [(b"content-length", b"0")]}
-        return self._insert_messages(receive, messages=[{"type": "http.request", "body": b"", "more_body": False}]), new_scope
+        empty = [{"type": "http.request", "body": b"", "more_body": False}]
+        return self._insert_messages(receive, messages=empty), new_scope
 
 
 class UndecodableBodyValidator(KinBodyValidator):

@@ -15,7 +15,8 @@ MISSING_TOKEN = {"message": "session token is missing"}
 CLINIC_NOT_FOUND = {"message": "clinic not found"}
 BARE_NOT_FOUND = {"message": "not found"}
 UNKNOWN_ID = "0123456789abcdef01234567"
-BAD_ID_MESSAGE = 'parameter "clinicId" in path has an error: string doesn\'t match the regular expression "^[a-f0-9]{24}$"'
+BAD_ID_MESSAGE = ('parameter "clinicId" in path has an error: '
+                  'string doesn\'t match the regular expression "^[a-f0-9]{24}$"')
 SHARE_CODE = re.compile(r"^[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{4}-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{4}"
                         r"-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{4}$")
 WIRE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$")

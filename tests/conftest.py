@@ -17,8 +17,9 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from clinic_api.app import create_app  # noqa: E402
 from clinic_api.auth.tokens import mint  # noqa: E402
-from clinic_api.settings import Settings  # noqa: E402
 from support import stores  # noqa: E402
+
+pytest_plugins = ["support.fixtures"]
 
 SECRET = "test-secret-for-the-clinic-api-suite-0123456789"
 ADMIN_ID = "1234567890"

@@ -31,7 +31,8 @@ PATIENT_KEYS = ["birthDate", "connectionRequests", "createdTime", "dataSources",
 
 def insert_patient(db, clinic_id, user_id: str, **fields) -> dict:
     """A patient document as the service writes it (fixed times), with any stored field overridden."""
-    base = {"fullName": fields.pop("fullName", f"Patient {user_id}"), "birthDate": fields.pop("birthDate", "2000-01-01"),
+    base = {"fullName": fields.pop("fullName", f"Patient {user_id}"), "birthDate": fields.pop("birthDate",
+                                                                                              "2000-01-01"),
             "email": fields.pop("email", None), "mrn": fields.pop("mrn", None), "targetDevices": None}
     doc = patient_docs.new_document(ObjectId(str(clinic_id)), user_id, base, now=T0)
     doc.update(fields)

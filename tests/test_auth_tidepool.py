@@ -19,8 +19,8 @@ def shoreline(httpserver):
 
 
 def expect_token(server, token, body, status=200):
-    server.expect_request(f"/token/{token}", method="GET",
-                          headers={"x-tidepool-session-token": "our-server-token"}).respond_with_json(body, status=status)
+    server.expect_request(f"/token/{token}", method="GET", headers={"x-tidepool-session-token": "our-server-token"}
+                          ).respond_with_json(body, status=status)
 
 
 class Clock:

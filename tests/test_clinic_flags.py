@@ -30,8 +30,10 @@ def test_update_tier_with_an_empty_body_stores_the_default(server, clinic, db):
 
 @pytest.mark.parametrize("body,pointer,reason", [
     ({}, "/tier", 'property "tier" is missing'),
-    ({"tier": "gold"}, "/tier", "value is not one of the allowed values [\"tier0100\",\"tier0200\",\"tier0300\",\"tier0400\"]"),
-    ({"tier": 100}, "/tier", "value is not one of the allowed values [\"tier0100\",\"tier0200\",\"tier0300\",\"tier0400\"]"),
+    ({"tier": "gold"}, "/tier", "value is not one of the allowed values "
+                                "[\"tier0100\",\"tier0200\",\"tier0300\",\"tier0400\"]"),
+    ({"tier": 100}, "/tier", "value is not one of the allowed values "
+                             "[\"tier0100\",\"tier0200\",\"tier0300\",\"tier0400\"]"),
     ([], "/", "value must be an object"),
 ])
 def test_update_tier_refuses_bad_bodies(server, clinic, db, body, pointer, reason):

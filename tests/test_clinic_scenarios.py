@@ -132,7 +132,8 @@ def test_10_4_3_demo_plus_another_patient_blocks_deletion(server, db, demo):
     seed_patient(db, cid, "5555555555")
     seed_clinician(db, cid, "1111111111", ["CLINIC_MEMBER"])
     resp = server.delete(f"/v1/clinics/{cid}")
-    assert (resp.status_code, resp.json()) == (400, {"message": "bad request: deletion of non-empty clinics is not allowed"})
+    assert (resp.status_code, resp.json()) == (400, {"message": "bad request: deletion of non-empty clinics is not "
+                                                                "allowed"})
     assert stored(db, cid) is not None
     assert db.patients.count_documents({"clinicId": cid}) == 2 and db.clinicians.count_documents({}) == 1
     assert db.patient_deletions.count_documents({}) == 0

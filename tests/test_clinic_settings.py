@@ -32,7 +32,8 @@ def test_update_ehr_settings_redox(server, member, clinic, db):
     resp = server.put(url, json=EHR_BODY)
     assert resp.status_code == 200
     expected = {"destinationIds": {"flowsheet": "f-1", "notes": "n-1", "results": "r-1"}, "enabled": True,
-                "flowsheets": {"icode": False}, "mrnIdType": "MR", "procedureCodes": {"enableSummaryReports": "49086-2"},
+                "flowsheets": {"icode": False}, "mrnIdType": "MR",
+                "procedureCodes": {"enableSummaryReports": "49086-2"},
                 "provider": "redox",
                 "scheduledReports": {"cadence": "14d", "onUploadEnabled": True, "onUploadNoteEventType": "Replace"},
                 "sourceId": EHR_BODY["sourceId"], "tags": {"codes": ["PATIENT_TAGS"], "separator": ","}}
@@ -101,7 +102,8 @@ def test_update_ehr_settings_refuses_bad_bodies(server, clinic, db, change, poin
 def test_update_ehr_settings_refuses_an_empty_body(server, clinic, db):
     # The reference would store settings with no provider; we ask for a body (documented in the spec).
     resp = server.put(f"/v1/clinics/{clinic['id']}/settings/ehr")
-    assert (resp.status_code, resp.json()) == (400, {"message": "request body has an error: value is required but missing"})
+    assert (resp.status_code, resp.json()) == (400, {"message": "request body has an error: value is required but "
+                                                                "missing"})
     assert "ehrSettings" not in stored(db, clinic["id"])
 
 

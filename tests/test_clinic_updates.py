@@ -32,7 +32,8 @@ def test_update_replaces_the_profile_and_answers_the_clinic(admin, clinic, db):
         "updatedTime": body["updatedTime"], "website": "https://example.org"}
     assert_wire_time(body["updatedTime"], after["updatedTime"])
     assert after["updatedTime"] >= before["updatedTime"]
-    assert after["PreferredBgUnits"] == "mmol/L" and after["phoneNumbers"] == [{"type": "fax", "number": "+15550000000"}]
+    assert after["PreferredBgUnits"] == "mmol/L" and after["phoneNumbers"] == [{"type": "fax",
+                                                                                "number": "+15550000000"}]
     for untouched in ("createdTime", "admins", "isMigrated", "shareCodes", "canonicalShareCode",
                       "patientCountSettings", "patientCount"):
         assert after[untouched] == before[untouched], untouched
@@ -112,7 +113,8 @@ def test_update_refuses_bad_bodies_and_changes_nothing(admin, clinic, db, body, 
 @pytest.mark.parametrize("content,ctype,message", [
     (b"<clinic/>", "application/xml",
      'request body has an error: failed to decode request body: unsupported content type "application/xml"'),
-    (b'{"name": "x"}', "text/plain", 'request body has an error: header Content-Type has unexpected value "text/plain"'),
+    (b'{"name": "x"}', "text/plain",
+     'request body has an error: header Content-Type has unexpected value "text/plain"'),
 ])
 def test_update_refuses_other_media_types(admin, clinic, db, content, ctype, message):
     before = comparable(stored(db, clinic["id"]))
@@ -122,7 +124,8 @@ def test_update_refuses_other_media_types(admin, clinic, db, content, ctype, mes
 
 
 def test_update_refuses_undecodable_json(admin, clinic, db):
-    resp = admin.put(f"/v1/clinics/{clinic['id']}", content=b"{'name': 1}", headers={"content-type": "application/json"})
+    resp = admin.put(f"/v1/clinics/{clinic['id']}", content=b"{'name': 1}",
+                     headers={"content-type": "application/json"})
     assert resp.status_code == 400
     assert resp.json()["message"].startswith("request body has an error: failed to decode request body: ")
 

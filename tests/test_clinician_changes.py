@@ -4,7 +4,7 @@ import datetime as dt
 
 from bson import ObjectId
 
-from conftest import ADMIN_ID, MEMBER_ID, OTHER_ADMIN_ID
+from conftest import ADMIN_ID, MEMBER_ID
 from membership_support import (CLINIC_NOT_FOUND, CLINICIAN_NOT_FOUND, NEEDS_ADMIN, NOT_MIGRATED, add_clinician,
                                 admins_of, assert_denied, assert_token_required, legacy_clinic, record, snapshot)
 

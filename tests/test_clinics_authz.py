@@ -4,9 +4,9 @@ import pytest
 from clinic_helpers import EHR_BODY, MISSING_TOKEN, NOT_AUTHORIZED, comparable
 from conftest import CLINIC_BODY
 
-S, A, M, O, P = "server", "admin", "member", "other_admin", "plain_user"
-CALLERS = [S, A, M, O, P, "anonymous"]
-USERS = {A, M, O, P}
+S, A, M, OA, P = "server", "admin", "member", "other_admin", "plain_user"
+CALLERS = [S, A, M, OA, P, "anonymous"]
+USERS = {A, M, OA, P}
 
 # operationId: (method, url, good body, success status, callers allowed, a bad body)
 OPERATIONS = {

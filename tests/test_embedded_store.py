@@ -73,7 +73,7 @@ def test_the_collation_stand_in_orders_and_matches_names_as_strength_one(store):
     rows = [("Zed Zulu", "A1"), ("ábel Alpha", "x9"), ("anne Beta", None), ("Bob (Gamma)", "M.3"), ("Anne Alpha", "a1")]
     ids = [ObjectId(f"{n:024x}") for n in range(1, 6)]
     store.db.patients.insert_many([{"_id": i, "clinicId": clinic, "userId": str(n), "fullName": name, "mrn": mrn}
-                                   for n, (i, (name, mrn)) in enumerate(zip(ids, rows))])
+                                   for n, (i, (name, mrn)) in enumerate(zip(ids, rows, strict=False))])
     docs, count = pq.run(store, pq.PatientQuery(clinic_id=clinic, limit=10))
     assert [d["fullName"] for d in docs] == ["ábel Alpha", "Anne Alpha", "anne Beta", "Bob (Gamma)", "Zed Zulu"]
     assert count == 5

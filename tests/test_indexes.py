@@ -149,7 +149,8 @@ REORDERED = [
                   "partialFilterExpression": {"summary.cgmStats.periods.7d.timeCGMUsePercent": {"$gte": 0.7},
                                               "summary.cgmStats.periods.7d.timeInTargetPercent": {"$gte": 0.7}},
                   "name": "MeetingTargetsIndex7d"}),
-    ("scheduledSummaryAndReportsOrders", {"expireAfterSeconds": 7776000, "name": "CleanupExpiredRescheduledOrdersAfter90d",
+    ("scheduledSummaryAndReportsOrders", {"expireAfterSeconds": 7776000,
+                                          "name": "CleanupExpiredRescheduledOrdersAfter90d",
                                           "key": {"createdTime": 1}}),
 ]
 

@@ -58,7 +58,7 @@ def test_invite_to_an_email_without_account(admin, clinic, db):
 
 def test_invite_to_a_known_account_links_it(admin, clinic, db, as_user):
     # D2
-    as_user("5678901234", email="new@x.org").get(f"/v1/clinicians/5678901234/clinics")
+    as_user("5678901234", email="new@x.org").get("/v1/clinicians/5678901234/clinics")
     key = send(admin, clinic)
     assert db.confirmations.find_one({"_id": key})["userId"] == "5678901234"
     assert mails(db)[0]["variables"]["WebPath"] == "login"

@@ -94,5 +94,6 @@ def test_unreachable_user_service_is_no_user(users):
 
 
 def settings_for_address(address) -> Settings:
-    return Settings.from_env(stores.with_store({"CLINIC_INTEGRATIONS": "tidepool", "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": address,
+    return Settings.from_env(stores.with_store({"CLINIC_INTEGRATIONS": "tidepool",
+                                                "TIDEPOOL_SHORELINE_CLIENT_ADDRESS": address,
                               "TIDEPOOL_SEAGULL_CLIENT_ADDRESS": address, "TIDEPOOL_SERVER_TOKEN": SERVER_SECRET}))

@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from clinic_api.integrations.mail import Mailer, MailError
-from conftest import ADMIN_ID, MEMBER_ID
+from conftest import MEMBER_ID
 from membership_support import add_clinician
 
 

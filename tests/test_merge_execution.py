@@ -328,7 +328,7 @@ def test_unknown_clinics(db, server):
     unknown = {"_id": ObjectId()}
     refused(db, server, unknown, target, 404, "clinic not found")
     refused(db, server, source, unknown, 404, "clinic not found")
-    resp = server.post(f"/v1/clinics/nothex/merge", json=body(source))
+    resp = server.post("/v1/clinics/nothex/merge", json=body(source))
     assert resp.status_code == 400
 
 

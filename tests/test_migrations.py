@@ -311,7 +311,8 @@ def test_update_migration_errors(db, clinic, server):
     url = f"/v1/clinics/{clinic['id']}/migrations/{MEMBER_ID}"
     assert result(server.patch(url, json={"status": "FAILED"})) == (
         400, {"message": "request body has an error: doesn't match schema #/components/schemas/migrationUpdate.v1: "
-                         'Error at "/status": value is not one of the allowed values ["PENDING","RUNNING","COMPLETED"]'})
+                         'Error at "/status": value is not one of the allowed values '
+                         '["PENDING","RUNNING","COMPLETED"]'})
     assert result(server.patch(url, json={})) == (
         400, {"message": "request body has an error: doesn't match schema #/components/schemas/migrationUpdate.v1: "
                          'Error at "/status": property "status" is missing'})

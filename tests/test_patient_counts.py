@@ -59,7 +59,8 @@ def test_legacy_or_missing_count_is_refreshed(admin, clinic, db, demo_services, 
         db.clinics.update_one({"_id": ObjectId(clinic["id"])}, {"$unset": {"patientCount": ""}})
     else:
         set_clinic(db, clinic, patientCount=stored_count)
-    expected = {"demo": 1, "plan": 11, "providers": {"acme": {"states": {"connected": 2, "disconnected": 1}, "total": 3},
+    expected = {"demo": 1, "plan": 11, "providers": {"acme": {"states": {"connected": 2, "disconnected": 1},
+                                                              "total": 3},
                                                     "twiist": {"states": {"connected": 1}, "total": 1}}, "total": 13}
     resp = admin.get(count_url(clinic))
     assert resp.json() == expected

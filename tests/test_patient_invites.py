@@ -8,7 +8,6 @@ from bson import ObjectId
 
 from clinic_api.domain import invites as domain
 from clinic_api.store import invites as store
-from conftest import ADMIN_ID, MEMBER_ID
 from membership_support import add_clinician, assert_denied, assert_token_required, snapshot
 
 PATIENT = "abcdef0123"
@@ -88,7 +87,8 @@ def test_accept_passes_the_body_fields(admin, clinic, patient, db):
 
 def test_mrn_required(member, server, clinic, patient, db):
     # D21
-    assert server.put(f"/v1/clinics/{clinic['id']}/settings/mrn", json={"required": True, "unique": False}).status_code == 200
+    assert server.put(f"/v1/clinics/{clinic['id']}/settings/mrn", json={"required": True,
+                                                                        "unique": False}).status_code == 200
     key = share(db, clinic)
     before = snapshot(db, "patients", "confirmations")
     resp = member.put(url(clinic, key), json={"mrn": "  "})

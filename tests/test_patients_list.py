@@ -81,8 +81,10 @@ def test_search_is_literal_and_case_insensitive(member, clinic, people, search, 
 
 def test_search_then_filters_compose(member, clinic, db):
     tag = ObjectId()
-    insert_patient(db, clinic["id"], uid(1), fullName="Bixby One", tags=[tag], summary=cgm("7d", timeInTargetPercent=0.8))
-    insert_patient(db, clinic["id"], uid(2), fullName="Bixby Two", tags=[tag], summary=cgm("7d", timeInTargetPercent=0.5))
+    insert_patient(db, clinic["id"], uid(1), fullName="Bixby One", tags=[tag],
+                   summary=cgm("7d", timeInTargetPercent=0.8))
+    insert_patient(db, clinic["id"], uid(2), fullName="Bixby Two", tags=[tag],
+                   summary=cgm("7d", timeInTargetPercent=0.5))
     insert_patient(db, clinic["id"], uid(3), fullName="Other", tags=[tag], summary=cgm("7d", timeInTargetPercent=0.9))
     query = f"search=bix&tags={tag}&cgm.timeInTargetPercent=%3E%3D0.7&period=7d"
     assert ids(member.get(url(clinic, query))) == [uid(1)]
@@ -116,13 +118,14 @@ def test_sites_any_and_none(member, clinic, db):
     assert ids(member.get(url(clinic, f"sites={s1}"))) == [uid(1)]
     assert ids(member.get(url(clinic, f"sites={s1},{s2}"))) == [uid(1), uid(2)]
     assert ids(member.get(url(clinic, "sites=x"))) == [uid(3)]
-    assert ids(member.get(url(clinic, f"sites=x&tags=none&search=patient"))) == [uid(3)]
+    assert ids(member.get(url(clinic, "sites=x&tags=none&search=patient"))) == [uid(3)]
 
 
 def test_omit_non_standard_ranges(member, clinic, db):
     insert_patient(db, clinic["id"], uid(1), glycemicRanges={"type": "preset", "preset": "adaStandard"})
     insert_patient(db, clinic["id"], uid(2), glycemicRanges={"type": "preset", "preset": "adaHighRisk"})
-    insert_patient(db, clinic["id"], uid(3), glycemicRanges={"type": "custom", "custom": {"name": "c", "thresholds": []}})
+    insert_patient(db, clinic["id"], uid(3), glycemicRanges={"type": "custom", "custom": {"name": "c",
+                                                                                          "thresholds": []}})
     insert_patient(db, clinic["id"], uid(4))
     assert ids(member.get(url(clinic, "omitNonStandardRanges=true"))) == [uid(1), uid(4)]
     assert len(ids(member.get(url(clinic, "omitNonStandardRanges=false")))) == 4
@@ -130,7 +133,8 @@ def test_omit_non_standard_ranges(member, clinic, db):
 
 def test_last_reviewed_is_inclusive(member, clinic, db):
     insert_patient(db, clinic["id"], uid(1), reviews=[{"clinicianId": "x", "time": T1}])
-    insert_patient(db, clinic["id"], uid(2), reviews=[{"clinicianId": "x", "time": T2}, {"clinicianId": "y", "time": T0}])
+    insert_patient(db, clinic["id"], uid(2), reviews=[{"clinicianId": "x", "time": T2}, {"clinicianId": "y",
+                                                                                         "time": T0}])
     insert_patient(db, clinic["id"], uid(3))
     assert ids(member.get(url(clinic, "lastReviewed=2024-02-01T00:00:00Z"))) == [uid(1)]
     assert ids(member.get(url(clinic, "lastReviewed=2024-03-01T12:00:00Z"))) == [uid(1), uid(2)]
@@ -163,8 +167,10 @@ def test_float_filters_and_period(member, clinic, db):
 
 def test_filters_the_reference_could_not_parse(member, clinic, db):
     """cgm.totalRecords (an IntFilter) and >=10.5 were always 400 in the reference; here they apply."""
-    insert_patient(db, clinic["id"], uid(1), summary=cgm(totalRecords=7, averageGlucoseMmol=10.5, timeInVeryHighRecords=3))
-    insert_patient(db, clinic["id"], uid(2), summary=cgm(totalRecords=6, averageGlucoseMmol=10.4, timeInVeryHighRecords=3,
+    insert_patient(db, clinic["id"], uid(1), summary=cgm(totalRecords=7, averageGlucoseMmol=10.5,
+                                                         timeInVeryHighRecords=3))
+    insert_patient(db, clinic["id"], uid(2), summary=cgm(totalRecords=6, averageGlucoseMmol=10.4,
+                                                         timeInVeryHighRecords=3,
                                                          timeInExtremeHighRecords=0))
     assert ids(member.get(url(clinic, "cgm.totalRecords=%3E%3D7"))) == [uid(1)]
     assert ids(member.get(url(clinic, "cgm.averageGlucoseMmol=%3E%3D10.5"))) == [uid(1)]
@@ -220,8 +226,10 @@ def test_sort_by_period_attribute_with_missing_last(member, clinic, db):
     row(3, has=False)
     insert_patient(db, clinic["id"], uid(4))
     row(5, 0.7)
-    assert ids(member.get(url(clinic, "sort=%2BtimeInTargetPercent&sortType=cgm"))) == [uid(1), uid(5), uid(2), uid(3), uid(4)]
-    assert ids(member.get(url(clinic, "sort=-timeInTargetPercent&sortType=cgm"))) == [uid(2), uid(5), uid(1), uid(3), uid(4)]
+    assert ids(member.get(url(clinic, "sort=%2BtimeInTargetPercent&sortType=cgm"))) == [uid(1), uid(5), uid(2), uid(3),
+                                                                                        uid(4)]
+    assert ids(member.get(url(clinic, "sort=-timeInTargetPercent&sortType=cgm"))) == [uid(2), uid(5), uid(1), uid(3),
+                                                                                      uid(4)]
 
 
 def test_sort_by_delta_attribute(member, clinic, db):
@@ -303,7 +311,7 @@ def test_every_range_filter_of_the_contract_is_parsed():
 def test_each_range_filter_applies_to_its_own_field(server, db):
     from clinic_api.domain import patient_list
     clinic = ObjectId()
-    for n, (name, (kind, field)) in enumerate(sorted(patient_list.FILTER_PARAMS.items())):
+    for n, (_name, (kind, field)) in enumerate(sorted(patient_list.FILTER_PARAMS.items())):
         insert_patient(db, clinic, uid(n + 1), summary=stats(kind, "30d", **{field: 3}))
     for n, name in enumerate(sorted(patient_list.FILTER_PARAMS)):
         resp = server.get(f"/v1/clinics/{clinic}/patients?{name}=%3E%3D3&period=30d")

@@ -18,7 +18,8 @@ from clinic_api.store import patient_docs, patient_queries
 
 UTC = dt.timezone.utc
 CLINIC = ObjectId("65a1b2c3d4e5f60718293a4b")
-TAGS = [ObjectId("65a1b2c3d4e5f60718293a01"), ObjectId("65a1b2c3d4e5f60718293a02"), ObjectId("65a1b2c3d4e5f60718293a03")]
+TAGS = [ObjectId("65a1b2c3d4e5f60718293a01"), ObjectId("65a1b2c3d4e5f60718293a02"),
+        ObjectId("65a1b2c3d4e5f60718293a03")]
 SITES = [ObjectId("65a1b2c3d4e5f60718293b01"), ObjectId("65a1b2c3d4e5f60718293b02")]
 DAYS = [dt.datetime(2024, 1, d, 12, tzinfo=UTC) for d in range(1, 8)]
 NAME_CHARS = "aAbBeEéÉzZ ö0"
@@ -81,7 +82,8 @@ def patients(draw):
             doc["tags"] = None
         sites = draw(st.sampled_from(["absent", "list"]))
         if sites == "list":
-            doc["sites"] = [{"id": s, "name": "S"} for s in draw(st.lists(st.sampled_from(SITES), unique=True, max_size=2))]
+            doc["sites"] = [{"id": s, "name": "S"} for s in draw(st.lists(st.sampled_from(SITES), unique=True,
+                                                                          max_size=2))]
         ranges = draw(st.sampled_from(["absent", "adaStandard", "adaHighRisk", "custom"]))
         if ranges == "custom":
             doc["glycemicRanges"] = {"type": "custom", "custom": {"name": "c", "thresholds": []}}
@@ -106,7 +108,8 @@ FILTERS = ["timeInTargetPercent", "averageGlucoseMmol", "timeInTargetPercentDelt
 
 @st.composite
 def queries(draw):
-    q = {"offset": draw(st.integers(0, 6)), "limit": draw(st.integers(1, 8)), "period": draw(st.sampled_from(["7d", "14d"]))}
+    q = {"offset": draw(st.integers(0, 6)), "limit": draw(st.integers(1, 8)),
+         "period": draw(st.sampled_from(["7d", "14d"]))}
     if draw(st.booleans()):
         q["search"] = draw(st.text(SEARCH_CHARS, min_size=1, max_size=3))
     if draw(st.integers(0, 3)) == 0:

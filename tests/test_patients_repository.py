@@ -78,9 +78,11 @@ def test_06_07_create_again_with_and_without_legacy_clinician(services, db):
     assert err.value.message == "duplicate: patient is already a member of the clinic"
 
 
-@pytest.mark.parametrize("extra", [{"diagnosisType": "lada"}, {"glycemicRanges": {"type": "preset", "preset": "adaHighRisk"}},
+@pytest.mark.parametrize("extra", [{"diagnosisType": "lada"}, {"glycemicRanges": {"type": "preset",
+                                                                                  "preset": "adaHighRisk"}},
                                    {"glycemicRanges": {"type": "custom", "custom": {"name": "c", "thresholds": [
-                                       {"name": "t", "upperBound": {"value": 70.0, "units": "mg/dL"}, "inclusive": True}]}}}])
+                                       {"name": "t", "upperBound": {"value": 70.0, "units": "mg/dL"},
+                                        "inclusive": True}]}}}])
 def test_08_ranges_and_diagnosis_round_trip(db, extra):
     store.insert(db, new(uid(1), **extra))
     stored = store.get(db, C, uid(1))

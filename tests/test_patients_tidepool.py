@@ -12,7 +12,6 @@ from clinic_api.errors import Duplicate, InternalError, ServiceUnavailable
 from clinic_api.integrations.accounts import TidepoolAccounts
 from clinic_api.integrations.tidepool import ServerSession
 from clinic_api.settings import Settings
-from support import stores
 from shoreline_support import OUR_TOKEN as TOKEN, serve_server_login, tidepool_settings
 
 CLINIC_ID = "60d5ec49f1a2c3b4d5e6f701"

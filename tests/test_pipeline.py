@@ -26,7 +26,8 @@ def test_invalid_token_is_401(client, db):
 
 def test_token_signed_with_another_secret_is_invalid(client, db):
     from clinic_api.auth.tokens import mint
-    resp = Api(client, mint("another-secret-of-at-least-thirty-two-bytes!!", "1234567890")).get("/v1/clinics/" + "a" * 24)
+    resp = Api(client, mint("another-secret-of-at-least-thirty-two-bytes!!",
+                            "1234567890")).get("/v1/clinics/" + "a" * 24)
     assert resp.status_code == 401
 
 
@@ -75,7 +76,6 @@ def test_unexpected_failure_is_a_bare_500(admin, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("E11000 secret mongo detail for patient Jane Doe")
     monkeypatch.setattr(clinics, "list_page", boom)
-    resp = token_server = None
     resp = Api(admin.client, token_for("srv", server=True)).get("/v1/clinics")
     assert resp.status_code == 500
     assert resp.content == b'{"message":"Internal Server Error"}\n'

@@ -93,7 +93,7 @@ def test_clinic_reads(clinics, server, admin, plain_user):
         if "shareCode" in body:
             check_clinic(ok(plain_user.get(f"/v1/clinics/share_code/{body['shareCode']}")), clinics)
     assert ok(server.get("/v1/clinics/share_code/OLDD-EEEE-5555"))["shareCode"] == "FULL-DDDD-4444"
-    assert ok(server.get(f"/v1/clinics?shareCode=EMPT-YYYY-2222"))[0]["patientTags"] is None
+    assert ok(server.get("/v1/clinics?shareCode=EMPT-YYYY-2222"))[0]["patientTags"] is None
     full = clinics["variants"]["full"]
     assert ok(server.get(f"/v1/clinics/{full}/membership_restrictions")) == {
         "restrictions": [{"emailDomain": "x.org", "requiredIdp": "sso"}]}

@@ -17,7 +17,8 @@ def test_defaults_are_zero_configuration():
 
 def test_uri_built_exactly_as_the_reference():
     env = {"TIDEPOOL_STORE_SCHEME": "mongodb+srv", "TIDEPOOL_STORE_ADDRESSES": "cluster.example.net",
-           "TIDEPOOL_STORE_USERNAME": "u", "TIDEPOOL_STORE_PASSWORD": "p", "TIDEPOOL_STORE_OPT_PARAMS": "retryWrites=true"}
+           "TIDEPOOL_STORE_USERNAME": "u", "TIDEPOOL_STORE_PASSWORD": "p",
+           "TIDEPOOL_STORE_OPT_PARAMS": "retryWrites=true"}
     assert mongo_uri_from_env(env) == "mongodb+srv://u:p@cluster.example.net/?ssl=false&retryWrites=true"
     assert mongo_uri_from_env({"TIDEPOOL_STORE_TLS": "true"}) == "mongodb://localhost/?ssl=true"
     assert mongo_uri_from_env({"MONGODB_URI": "mongodb://db:27017"}) == "mongodb://db:27017"
@@ -42,7 +43,8 @@ def test_indexes_exactly_as_the_reference(db):
     info = db.patients.index_information()
     assert info["UniqueMrn"]["key"] == [("clinicId", 1), ("mrn", 1), ("_na", 1)]
     assert info["UniqueMrn"]["unique"] is True
-    assert info["UniqueMrn"]["partialFilterExpression"] == {"mrn": {"$type": "string"}, "requireUniqueMrn": {"$eq": True}}
+    assert info["UniqueMrn"]["partialFilterExpression"] == {"mrn": {"$type": "string"},
+                                                            "requireUniqueMrn": {"$eq": True}}
     assert info["MeetingTargetsIndex7d"]["partialFilterExpression"] == {
         "summary.cgmStats.periods.7d.timeInTargetPercent": {"$gte": 0.7},
         "summary.cgmStats.periods.7d.timeCGMUsePercent": {"$gte": 0.7}}

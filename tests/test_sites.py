@@ -64,9 +64,12 @@ def test_create_escapes_html_characters_as_go_does(admin, clinic):
 
 
 @pytest.mark.parametrize("body,expected", [
-    ({"name": " Site"}, body_error("siteCreation.v1", "/name", f'string doesn\'t match the regular expression "{SITE_PATTERN}"')),
-    ({"name": "Site\tA"}, body_error("siteCreation.v1", "/name", f'string doesn\'t match the regular expression "{SITE_PATTERN}"')),
-    ({"name": "Café €"}, body_error("siteCreation.v1", "/name", f'string doesn\'t match the regular expression "{SITE_PATTERN}"')),
+    ({"name": " Site"}, body_error("siteCreation.v1", "/name", f'string doesn\'t match the regular expression '
+                                                               f'"{SITE_PATTERN}"')),
+    ({"name": "Site\tA"}, body_error("siteCreation.v1", "/name", f'string doesn\'t match the regular expression '
+                                                                 f'"{SITE_PATTERN}"')),
+    ({"name": "Café €"}, body_error("siteCreation.v1", "/name", f'string doesn\'t match the regular expression '
+                                                                f'"{SITE_PATTERN}"')),
     ({"name": "x" * 201}, body_error("siteCreation.v1", "/name", "maximum string length is 200")),
     ({"name": ""}, body_error("siteCreation.v1", "/name", "minimum string length is 1")),
     ({}, body_error("siteCreation.v1", "/name", 'property "name" is missing')),
@@ -80,7 +83,8 @@ def test_create_rejects_bad_bodies(admin, clinic, db, body, expected):
 
 def test_create_without_a_body(admin, clinic, db):
     resp = admin.post(sites_url(clinic))
-    assert (resp.status_code, resp.json()) == (400, {"message": "request body has an error: value is required but missing"})
+    assert (resp.status_code, resp.json()) == (400, {"message": "request body has an error: value is required but "
+                                                                "missing"})
     assert "sites" not in stored_clinic(db, clinic)
 
 
@@ -185,8 +189,10 @@ def test_rename_in_unknown_clinic(server):
 @pytest.mark.parametrize("body,expected", [
     ({"name": "Renamed"}, body_error("site.v1", "/id", 'property "id" is missing')),
     ({"id": "xyz", "name": "Renamed"}, body_error("site.v1", "/id", "minimum string length is 24")),
-    ({"id": "e" * 24, "name": " x"}, body_error("site.v1", "/name", f'string doesn\'t match the regular expression "{SITE_PATTERN}"')),
-    ({"id": "e" * 24, "name": "x", "numPatients": "abc"}, body_error("site.v1", "/numPatients", "value must be an integer")),
+    ({"id": "e" * 24, "name": " x"}, body_error("site.v1", "/name", f'string doesn\'t match the regular expression '
+                                                                    f'"{SITE_PATTERN}"')),
+    ({"id": "e" * 24, "name": "x", "numPatients": "abc"}, body_error("site.v1", "/numPatients", "value must be an "
+                                                                                                "integer")),
     ({"id": "e" * 24, "name": "x", "patients": "abc"}, body_error("site.v1", "/patients", "value must be an integer")),
 ])
 def test_rename_bad_bodies(admin, clinic, body, expected):
@@ -352,7 +358,8 @@ def test_fold_is_simple_case_folding():
 
 def test_store_level_delete_merge_and_rename(db):
     clinic_oid = ObjectId()
-    db.clinics.insert_one({"_id": clinic_oid, "sites": [{"id": ObjectId(), "name": "A"}, {"id": ObjectId(), "name": "B"}]})
+    db.clinics.insert_one({"_id": clinic_oid, "sites": [{"id": ObjectId(), "name": "A"}, {"id": ObjectId(),
+                                                                                          "name": "B"}]})
     a, b = (s["id"] for s in db.clinics.find_one()["sites"])
     insert_patient(db, clinic_oid, user_id(1), sites=[{"id": a, "name": "A"}])
     sites_store.rename(db, clinic_oid, a, "A2")

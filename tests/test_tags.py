@@ -83,7 +83,8 @@ def test_create_ignores_id_and_counts_in_the_body(admin, clinic):
 
 def test_create_without_a_body_is_a_400_not_a_nameless_tag(admin, clinic, db):
     resp = admin.post(tags_url(clinic))
-    assert (resp.status_code, resp.json()) == (400, {"message": "request body has an error: value is required but missing"})
+    assert (resp.status_code, resp.json()) == (400, {"message": "request body has an error: value is required but "
+                                                                "missing"})
     assert "patientTags" not in stored_clinic(db, clinic)
 
 

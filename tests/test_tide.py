@@ -174,7 +174,7 @@ def test_ties_are_broken_by_document_id(db, clinic):
     for i, oid in enumerate(ids):
         insert_patient(db, clinic["id"], user_id(i), _id=oid, tags=[A], summary=_summary(recent, timeCGMUsePercent=0.5))
     insert_patient(db, clinic["id"], user_id(9), tags=[A], summary=_summary(recent, timeCGMUsePercent=0.4))
-    for i, oid in enumerate(ids):
+    for i, _oid in enumerate(ids):
         insert_patient(db, clinic["id"], user_id(20 + i), _id=ObjectId(f"{99 - i:024x}"), tags=[A])
     report = build(db, clinic["id"], period="7d", categories=["timeCGMUsePercent"])
     found = [d["_id"] for d in report.results["timeCGMUsePercent"]]
@@ -257,7 +257,8 @@ def test_no_data(db, clinic, last_data, dexcom, in_no_data):
     if last_data is not None:
         fields["summary"] = _summary(last_data)
     if dexcom:
-        fields["dataSources"] = [{"providerName": "twiist", "state": "error"}, {"providerName": "dexcom", "state": dexcom}]
+        fields["dataSources"] = [{"providerName": "twiist", "state": "error"}, {"providerName": "dexcom",
+                                                                                "state": dexcom}]
     insert_patient(db, clinic["id"], user_id(1), **fields)
     report = build(db, clinic["id"], categories=[])
     assert doc_numbers(report) == {"noData": [1] if in_no_data else []}
@@ -310,24 +311,31 @@ OK = f"period=14d&tags={TAG}&lastDataCutoff=2024-01-01T00:00:00Z"
 
 
 @pytest.mark.parametrize("query,message", [
-    (f"tags={TAG}&lastDataCutoff=2024-01-01T00:00:00Z", 'parameter "period" in query has an error: value is required but missing'),
+    (f"tags={TAG}&lastDataCutoff=2024-01-01T00:00:00Z", 'parameter "period" in query has an error: value is required '
+                                                        'but missing'),
     (f"period=2d&tags={TAG}&lastDataCutoff=2024-01-01T00:00:00Z",
      'parameter "period" in query has an error: string doesn\'t match the regular expression "^(1d|7d|14d|30d)$"'),
-    ("period=7d&lastDataCutoff=2024-01-01T00:00:00Z", 'parameter "tags" in query has an error: value is required but missing'),
-    ("period=7d&tags=&lastDataCutoff=2024-01-01T00:00:00Z", 'parameter "tags" in query has an error: empty value is not allowed'),
+    ("period=7d&lastDataCutoff=2024-01-01T00:00:00Z", 'parameter "tags" in query has an error: value is required but '
+                                                      'missing'),
+    ("period=7d&tags=&lastDataCutoff=2024-01-01T00:00:00Z", 'parameter "tags" in query has an error: empty value is '
+                                                            'not allowed'),
     ("period=7d&tags=abc&lastDataCutoff=2024-01-01T00:00:00Z",
      'parameter "tags" in query has an error: Error at "/0": minimum string length is 24'),
     (f"period=7d&tags={TAG},{'Z' * 24}&lastDataCutoff=2024-01-01T00:00:00Z",
-     'parameter "tags" in query has an error: Error at "/1": string doesn\'t match the regular expression "^[a-f0-9]{24}$"'),
+     'parameter "tags" in query has an error: Error at "/1": string doesn\'t match the regular expression '
+     '"^[a-f0-9]{24}$"'),
     (f"period=7d&tags={TAG}&tags={TAG}&lastDataCutoff=2024-01-01T00:00:00Z",
      "Invalid format for parameter tags: parameter 'tags' is not exploded, but is specified multiple times"),
     (f"period=7d&tags={TAG}", 'parameter "lastDataCutoff" in query has an error: value is required but missing'),
     (f"period=7d&tags={TAG}&lastDataCutoff=2024-01-01T00:00:00+05:00",
-     f'parameter "lastDataCutoff" in query has an error: string doesn\'t match the format "date-time": string doesn\'t match pattern "{DT_PATTERN}"'),
+     f'parameter "lastDataCutoff" in query has an error: string doesn\'t match the format "date-time": string doesn\'t '
+     f'match pattern "{DT_PATTERN}"'),
     (f"period=7d&tags={TAG}&lastDataCutoff=2024-01-01T00:00:00z",
-     f'parameter "lastDataCutoff" in query has an error: string doesn\'t match the format "date-time": string doesn\'t match pattern "{DT_PATTERN}"'),
+     f'parameter "lastDataCutoff" in query has an error: string doesn\'t match the format "date-time": string doesn\'t '
+     f'match pattern "{DT_PATTERN}"'),
     (f"period=7d&tags={TAG}&lastDataCutoff=2024-01-01",
-     f'parameter "lastDataCutoff" in query has an error: string doesn\'t match the format "date-time": string doesn\'t match pattern "{DT_PATTERN}"'),
+     f'parameter "lastDataCutoff" in query has an error: string doesn\'t match the format "date-time": string doesn\'t '
+     f'match pattern "{DT_PATTERN}"'),
     (f"period=7d&tags={TAG}&lastDataCutoff=2024-01-01T00:00:00",
      "Invalid format for parameter lastDataCutoff: error parsing '2024-01-01T00:00:00' as RFC3339 or 2006-01-02 time: "
      'parsing time "2024-01-01T00:00:00": extra text: "T00:00:00"'),
@@ -336,12 +344,16 @@ OK = f"period=14d&tags={TAG}&lastDataCutoff=2024-01-01T00:00:00Z"
      'parsing time "2024-02-30T00:00:00Z": day out of range'),
     (f"period=7d&tags={TAG}&lastDataCutoff=0001-01-01T00:00:00Z", "bad request: no lastDataCutoff provided"),
     (f"period=7d&tags={TAG}&lastDataCutoff=0001-01-01T00:00:00.000%2B00:00", "bad request: no lastDataCutoff provided"),
-    (OK + "&categories=noData", f'parameter "categories" in query has an error: Error at "/0": value is not one of the allowed values {ALLOWED}'),
+    (OK + "&categories=noData", f'parameter "categories" in query has an error: Error at "/0": value is not one of the '
+                                f'allowed values {ALLOWED}'),
     (OK + "&categories=", 'parameter "categories" in query has an error: empty value is not allowed'),
     (OK + "&categories=meetingTargets&categories=timeCGMUsePercent",
-     "Invalid format for parameter categories: parameter 'categories' is not exploded, but is specified multiple times"),
-    (OK + "&excludeNoData=yes", 'parameter "excludeNoData" in query has an error: value yes: an invalid boolean: invalid syntax'),
-    (OK + "&excludeNoData=tRUE", 'parameter "excludeNoData" in query has an error: value tRUE: an invalid boolean: invalid syntax'),
+     "Invalid format for parameter categories: parameter 'categories' is not exploded, "
+     "but is specified multiple times"),
+    (OK + "&excludeNoData=yes", 'parameter "excludeNoData" in query has an error: value yes: an invalid boolean: '
+                                'invalid syntax'),
+    (OK + "&excludeNoData=tRUE", 'parameter "excludeNoData" in query has an error: value tRUE: an invalid boolean: '
+                                 'invalid syntax'),
 ])
 def test_parameter_errors(server, clinic, query, message):
     resp = server.get(f"/v1/clinics/{clinic['id']}/tide_report?{query}")
@@ -349,7 +361,8 @@ def test_parameter_errors(server, clinic, query, message):
 
 
 @pytest.mark.parametrize("value,exclude", [("1", True), ("t", True), ("T", True), ("TRUE", True), ("True", True),
-                                           ("0", False), ("f", False), ("F", False), ("FALSE", False), ("false", False)])
+                                           ("0", False), ("f", False), ("F", False), ("FALSE", False),
+                                           ("false", False)])
 def test_go_booleans_for_exclude_no_data(server, clinic, value, exclude):
     resp = server.get(f"/v1/clinics/{clinic['id']}/tide_report?{OK}&categories=meetingTargets&excludeNoData={value}")
     assert resp.status_code == 200
@@ -357,7 +370,8 @@ def test_go_booleans_for_exclude_no_data(server, clinic, value, exclude):
 
 
 @pytest.mark.parametrize("given,echo", [("2024-01-01T00:00:00.000Z", "2024-01-01T00:00:00Z"),
-                                        ("2024-01-01T00:00:00.123456789%2B05:30", "2024-01-01T00:00:00.123456789+05:30"),
+                                        ("2024-01-01T00:00:00.123456789%2B05:30",
+                                         "2024-01-01T00:00:00.123456789+05:30"),
                                         ("2024-01-01T00:00:00.120-00:00", "2024-01-01T00:00:00.12Z")])
 def test_cutoff_echo(server, clinic, given, echo):
     resp = server.get(f"/v1/clinics/{clinic['id']}/tide_report?period=7d&tags={TAG}&lastDataCutoff={given}")

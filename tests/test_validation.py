@@ -35,7 +35,8 @@ def test_parameter_messages(server):
     assert server.get("/v1/clinics?ehrEnabled=maybe").json() == {
         "message": 'parameter "ehrEnabled" in query has an error: value maybe: an invalid boolean: invalid syntax'}
     assert server.get("/v1/clinics/nothex").json() == {
-        "message": 'parameter "clinicId" in path has an error: string doesn\'t match the regular expression "^[a-f0-9]{24}$"'}
+        "message": 'parameter "clinicId" in path has an error: string doesn\'t match the regular expression '
+                   '"^[a-f0-9]{24}$"'}
 
 
 def test_unknown_query_parameters_are_ignored(server):
@@ -45,15 +46,18 @@ def test_unknown_query_parameters_are_ignored(server):
 def test_body_messages(admin):
     resp = admin.post("/v1/clinics", json={"name": "x"})
     assert resp.status_code == 400
-    assert resp.json() == {"message": 'request body has an error: doesn\'t match schema #/components/schemas/clinic.v1: '
+    assert resp.json() == {"message": 'request body has an error: doesn\'t match schema '
+                                      '#/components/schemas/clinic.v1: '
                                       'Error at "/preferredBgUnits": property "preferredBgUnits" is missing'}
     resp = admin.post("/v1/clinics", json={"name": "x", "preferredBgUnits": "mg"})
-    assert resp.json()["message"].endswith('Error at "/preferredBgUnits": value is not one of the allowed values [\"mg/dL\",\"mmol/L\"]')
+    assert resp.json()["message"].endswith('Error at "/preferredBgUnits": value is not one of the allowed values '
+                                           '[\"mg/dL\",\"mmol/L\"]')
     resp = admin.post("/v1/clinics", content=b"{nope", headers={"content-type": "application/json"})
     assert resp.status_code == 400
     assert resp.json()["message"].startswith("request body has an error: failed to decode request body: ")
     resp = admin.post("/v1/clinics", content=b"x", headers={"content-type": "text/plain"})
-    assert resp.json() == {"message": 'request body has an error: header Content-Type has unexpected value "text/plain"'}
+    assert resp.json() == {
+        "message": 'request body has an error: header Content-Type has unexpected value "text/plain"'}
 
 
 def test_read_only_fields_are_accepted_in_requests(admin):

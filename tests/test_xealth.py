@@ -10,8 +10,7 @@ from bson import ObjectId
 from clinic_api.domain import xealth_forms as forms
 from ehr_support import add_patient, configure, set_ehr, xealth_settings
 from conftest import CLINIC_BODY
-from xealth_support import (FULL_NAME, preorder, programs_request, subsequent, xealth,  # noqa: F401
-                            xealth_clinic)
+from xealth_support import FULL_NAME, preorder, programs_request, subsequent
 
 ROUTES = [("POST", "/v1/xealth/preorder"), ("POST", "/v1/xealth/notification"), ("PUT", "/v1/xealth/programs"),
           ("PUT", "/v1/xealth/program")]

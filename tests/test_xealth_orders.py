@@ -11,7 +11,7 @@ from bson import ObjectId
 from ehr_support import APP_URL, NOW, add_patient, cgm_summary, set_ehr, xealth_settings
 from conftest import CLINIC_BODY
 from xealth_support import (ACCESS_TOKEN, DEPLOYMENT, FULL_NAME, ORDER_ID, enroll, notification, order, preorder,
-                            program_url_request, programs_request, subsequent, xealth, xealth_clinic)  # noqa: F401
+                            program_url_request, programs_request)
 
 
 def patient_doc(db, mrn="e987655"):

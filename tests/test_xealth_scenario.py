@@ -17,8 +17,8 @@ from clinic_api.settings import Settings
 from support import stores
 from conftest import CLINIC_BODY
 from ehr_support import APP_URL, NOW, cgm_summary, configure, set_ehr, xealth_settings
-from xealth_support import (ACCESS_TOKEN, DEPLOYMENT, FULL_NAME, notification, order, preorder,  # noqa: F401
-                            program_url_request, programs_request, subsequent, xealth)
+from xealth_support import (ACCESS_TOKEN, DEPLOYMENT, FULL_NAME, notification, order, preorder,
+                            program_url_request, programs_request, subsequent)
 
 GUARDIAN_ORDER = "4f5d4267-1b1f-4b6f-9f7e-2a1c2b3d4e5f"
 
@@ -230,6 +230,7 @@ def test_xealth_settings():
             Settings.from_env(({k: v for k, v in base.items() if k != name}))
     with pytest.raises(SettingsError):
         Settings.from_env(({"TIDEPOOL_XEALTH_ENABLED": ""}))
-    disabled = Settings.from_env(({"TIDEPOOL_XEALTH_BEARER_TOKEN": "ignored", "TIDEPOOL_REDOX_VERIFICATION_TOKEN": "r"}))
+    disabled = Settings.from_env(({"TIDEPOOL_XEALTH_BEARER_TOKEN": "ignored",
+                                   "TIDEPOOL_REDOX_VERIFICATION_TOKEN": "r"}))
     assert not disabled.xealth_enabled and disabled.xealth_bearer_token == "" and \
         disabled.redox_verification_token == "r"

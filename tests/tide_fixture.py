@@ -26,7 +26,8 @@ ROWS = [
     (5, "Some Person Shouldnt Match", [E], None, None, None),
     (6, "Part of category 'noData' because out of time cutoff.", [A, B, C], "2025-06-25T16:04:07.079Z", "connected",
      (0, .0139, 0, 0, 0, .9561, 0, .75)),
-    (7, "Wont be in TIDE report because tags don't match", [X], "2025-07-09", "connected", (.02, .05, 0, 0, 0, .5, 0, .5)),
+    (7, "Wont be in TIDE report because tags don't match", [X], "2025-07-09", "connected", (.02, .05, 0, 0, 0, .5, 0,
+                                                                                            .5)),
     (8, "Disconnected User", [A], "2025-07-07T16:38:39.206Z", "disconnected",
      (.0075, .0217, 0, .0020, 0, .9763, .0229, .9943)),
     (9, "Meeting Targets II", [A], "2025-07-07T16:28:39.66Z", "connected",
@@ -43,7 +44,7 @@ NAMES = {row[0]: row[1] for row in ROWS}
 
 
 def period_values(row) -> dict:
-    values = dict(zip(FIELDS, row[5]))
+    values = dict(zip(FIELDS, row[5], strict=False))
     values.update({"averageGlucoseMmol": 5.5 + row[0] / 10, "timeCGMUseMinutes": 1000 + row[0],
                    "timeInLowPercent": 0.001 * row[0], "timeInHighPercent": 0.002 * row[0]})
     if row[0] in (12, 13):
@@ -60,7 +61,8 @@ def insert_fixture(db, clinic_id) -> dict:
         if dexcom:
             fields["dataSources"] = [{"providerName": "dexcom", "state": dexcom}]
         if last_data is not None:
-            fields["summary"] = {"cgmStats": {"id": f"{number:x}", "dates": {"hasLastData": True, "lastData": t(last_data)},
+            fields["summary"] = {"cgmStats": {"id": f"{number:x}", "dates": {"hasLastData": True,
+                                                                             "lastData": t(last_data)},
                                               "periods": {"14d": period_values(row)} if values else {}}}
         out[number] = insert_patient(db, clinic_id, user_id(number), **fields)
     return out

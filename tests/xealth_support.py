@@ -5,9 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
-
-from ehr_support import APP_URL, XEALTH_TOKEN, configure, set_ehr, xealth_settings
+from ehr_support import XEALTH_TOKEN
 
 DEPLOYMENT = "artificialhealthcare"
 ORDER_ID = "7e316617-ef33-4859-b0c9-36bddbfe9229"
@@ -46,23 +44,6 @@ class Xealth:
     def serve_order(self, order: dict, order_id: str = ORDER_ID):
         self.server.expect_request(f"/v2/partner/read/order/{DEPLOYMENT}/{order_id}", method="GET",
                                    headers={"Authorization": f"Bearer {ACCESS_TOKEN}"}).respond_with_json(order)
-
-
-@pytest.fixture
-def xealth(services, monkeypatch, httpserver, anonymous):
-    configure(services, monkeypatch, xealth_enabled=True, xealth_bearer_token=XEALTH_TOKEN,
-              xealth_client_id="tidepool client", xealth_client_secret="s3cret/+",
-              xealth_token_url=httpserver.url_for("/oauth2/token"), xealth_server_base_url=httpserver.url_for("/v2"),
-              application_url=APP_URL)
-    httpserver.expect_request("/oauth2/token", method="POST").respond_with_json(
-        {"access_token": ACCESS_TOKEN, "token_type": "bearer", "expires_in": 3600})
-    return Xealth(anonymous, httpserver)
-
-
-@pytest.fixture
-def xealth_clinic(xealth, server, clinic) -> dict:
-    set_ehr(server, clinic["id"], xealth_settings())
-    return clinic
 
 
 def demographics(dob="1985-01-11", email=None) -> dict:

@@ -71,7 +71,7 @@ class Gate:
     async def _verify(self, token: str):
         verifier = self.services.tokens
         try:
-            if getattr(verifier, "blocking", False):
+            if verifier.blocking:
                 principal = await anyio.to_thread.run_sync(verifier.verify, token)
             else:
                 principal = verifier.verify(token)
@@ -193,7 +193,8 @@ def _pretty(scope: Scope, send: Send) -> Send:
             from clinic_api.wire import escape_html
 
             body = escape_html(orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2).decode()).encode() + b"\n"
-            headers = [(k, v) for k, v in headers if k != b"content-length"] + [(b"content-length", str(len(body)).encode())]
+            headers = [(k, v) for k, v in headers if k != b"content-length"] + [(b"content-length",
+                                                                                 str(len(body)).encode())]
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

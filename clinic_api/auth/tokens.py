@@ -43,6 +43,8 @@ def mint(secret: str, user_id: str, *, server: bool = False, email: str = "", na
 
 
 class StandaloneTokens:
+    blocking = False  # a signature check: no I/O
+
     def __init__(self, secret: str):
         self.secret = secret
 
@@ -89,6 +91,7 @@ class _LRU:
 class ShorelineTokens:
     CACHE_SECONDS = 300
     CACHE_CAPACITY = 10_000
+    blocking = True  # asks shoreline (HTTP)
 
     def __init__(self, server_session, clock=time.monotonic):
         self.server = server_session  # integrations.tidepool.ServerSession

@@ -119,9 +119,11 @@ def resend_invite(services, caller_id: str, clinic_id: str, invite_id: str) -> d
     db = services.store.db
     clinic = clinics_store.get(db, clinic_id)
     record = clinicians_store.get_invite(db, clinic["_id"], invite_id)
-    confirmation = store.find_one(db, invite_id, type_=store.CLINICIAN_INVITATION, status=store.PENDING)
-    existing = confirmation is not None
-    if not existing:
+    found = store.find_one(db, invite_id, type_=store.CLINICIAN_INVITATION, status=store.PENDING)
+    existing = found is not None
+    if found is not None:
+        confirmation = found
+    else:
         # The invite service means to start a fresh confirmation here (and crashes instead).
         confirmation = store.new_clinician_invite(invite_id, email="", clinic_id="", clinic_name="",
                                                   creator_id=caller_id)
@@ -285,7 +287,7 @@ def accept_patient_invitation(services, clinic_id: str, invite_id: str, body: di
         raise BadRequest(MRN_REQUIRED)
     offered = store.context_value(confirmation)
     offered = offered if isinstance(offered, dict) else {}
-    permissions = {name: {} for name in PATIENT_PERMISSIONS if name in offered}
+    permissions: dict[str, dict] = {name: {} for name in PATIENT_PERMISSIONS if name in offered}
     fields = _patient_fields(body)
     patient_id = confirmation.get("creatorId") or ""
 

@@ -69,7 +69,7 @@ def roles_changed(old, new: list) -> bool:
 
 # --- clinician records --------------------------------------------------------------------------
 
-def create_in(db, clinic: dict, *, email: str, roles: list, user_id=None, invite_id=None, name=None,
+def create_in(db, clinic: dict, *, email: str | None, roles: list, user_id=None, invite_id=None, name=None,
               service_account=False, session=None) -> dict:
     """Insert a member (with user id) or an invite (without) into a migrated clinic."""
     oid = clinic["_id"]
@@ -87,7 +87,7 @@ def create_in(db, clinic: dict, *, email: str, roles: list, user_id=None, invite
     return clinicians_store.get_by_oid(db, doc["_id"], session=session)
 
 
-def create_clinician(services, clinic_id: str, *, email: str, roles: list, user_id=None, invite_id=None,
+def create_clinician(services, clinic_id: str, *, email: str | None, roles: list, user_id=None, invite_id=None,
                      name=None, service_account=False) -> dict:
     store = services.store
     migrated_clinic(store.db, clinic_id)

@@ -65,7 +65,7 @@ def compute(db, clinic_id, demo_id: str, session=None) -> dict:
         if isinstance(state, str):
             entry["states"][state] = entry["states"].get(state, 0) + int(row["count"])
         entry["total"] += int(row["count"])
-    counts = {"total": _first_count(facets.get("total")), "demo": _first_count(facets.get("demo")),
+    counts: dict = {"total": _first_count(facets.get("total")), "demo": _first_count(facets.get("demo")),
               "plan": _first_count(facets.get("plan"))}
     if providers:
         for entry in providers.values():
@@ -92,13 +92,13 @@ def is_current(stored) -> bool:
 def current(services, clinic_doc: dict, session=None) -> dict:
     """The stored count, or a fresh one when it is missing or in the legacy shape."""
     stored = clinic_doc.get("patientCount")
-    if is_current(stored):
+    if isinstance(stored, dict) and is_current(stored):
         return stored
     return refresh(services, clinic_doc["_id"], session=session)
 
 
 def to_api(counts: dict) -> dict:
-    out = {"demo": int(counts.get("demo") or 0), "plan": int(counts.get("plan") or 0)}
+    out: dict = {"demo": int(counts.get("demo") or 0), "plan": int(counts.get("plan") or 0)}
     providers = counts.get("providers") or {}
     if providers:
         rendered = {}

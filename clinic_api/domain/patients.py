@@ -12,7 +12,7 @@ from clinic_api.store import patients as store
 from clinic_api.store import tx
 from clinic_api.store.ids import hex_id
 
-ALL_PERMISSIONS = {"custodian": {}, "view": {}, "upload": {}, "note": {}}
+ALL_PERMISSIONS: dict[str, dict] = {"custodian": {}, "view": {}, "upload": {}, "note": {}}
 
 
 def _is_demo(services, user_id: str) -> bool:
@@ -57,7 +57,8 @@ def _profile_filled(services, user_id: str, fields: dict) -> dict:
     """CreatePatientFromUser's fill-in from the user and the profile (patients.md §3 step 5)."""
     user = services.users.get_user(user_id)
     profile = services.users.get_profile(user_id) or {}
-    patient = profile.get("patient") if isinstance(profile.get("patient"), dict) else {}
+    raw = profile.get("patient")
+    patient: dict = raw if isinstance(raw, dict) else {}
     if not fields.get("birthDate"):
         fields["birthDate"] = patient.get("birthday") or None
     if not fields.get("mrn"):
@@ -193,7 +194,7 @@ def update_patients_email(services, user_id: str, email: str | None) -> int:
 def update_permissions(services, clinic_id: str, user_id: str, body: dict | None) -> dict | None:
     """The patient's own grant to the clinic. `custodian` cannot be granted; nothing left means
     the patient leaves the clinic (None is returned)."""
-    perms = docs.granted(body or {})
+    perms = docs.granted(body or {}) or {}
     perms.pop("custodian", None)
     if not perms:
         remove_patient(services, clinic_id, user_id, user_id)

@@ -100,7 +100,8 @@ def no_data_selector(clinic_id, tag_ids, cutoff, now) -> dict:
 def build(db, clinic_id, *, period: str, tag_ids, cutoff, categories=None, exclude_no_data=False,
           now: _dt.datetime, session=None) -> Report:
     report = Report(results={})
-    remaining, exclusions = PATIENT_LIMIT, []
+    remaining = PATIENT_LIMIT
+    exclusions: list = []
     for name in ordered_categories(categories):
         _, field, direction = CATEGORIES[name]
         selector = category_selector(clinic_id, tag_ids, period, cutoff, name, exclusions)

@@ -185,7 +185,7 @@ def event_notification(body) -> dict:
         when = wire.parse_time(stamp) if stamp is not None else wire.parse_time("0001-01-01T00:00:00Z")
     except ValueError:
         raise bad_request(f'parsing time "{stamp}": not an RFC 3339 date-time') from None
-    event = {name: gojson.get_str(body, name) for name in ("deployment", "eventContext", "eventId")}
+    event: dict = {name: gojson.get_str(body, name) for name in ("deployment", "eventContext", "eventId")}
     event["eventTimeStamp"] = when
     for name in ("eventType", "orderId", "partnerId"):
         event[name] = gojson.get_str(body, name)
@@ -268,20 +268,22 @@ def _create_patient(services, found: Match, preorder: dict | None) -> dict:
     if section is None:
         raise prefixed(bad_request("preorder data is required to create a new patient"),
                        "unable to create patient create: ")
-    wanted = found.criteria
+    wanted, clinic = found.criteria, found.clinic
+    assert wanted is not None and clinic is not None  # match() raises when either is missing
+    assert preorder is not None  # a section was found in it
     body: dict = {"fullName": wanted["fullName"], "birthDate": wanted["dateOfBirth"], "mrn": wanted["mrn"]}
     providers = []
     email = section.get("email") or ""
     if email.strip():
         body["email"] = email
         providers = [p for p, flag in (("abbott", "connectAbbott"), ("dexcom", "connectDexcom")) if section.get(flag)]
-    known = {hex_id(t.get("_id")) for t in found.clinic.get("patientTags") or [] if t.get("_id") is not None}
+    known = {hex_id(t.get("_id")) for t in clinic.get("patientTags") or [] if t.get("_id") is not None}
     tags = [t for t in ((preorder.get("tags") or {}).get("ids") or []) if t in known]
     if tags:
         body["tags"] = tags
     if providers:
         body["dataSources"] = [{"providerName": p, "state": "pending"} for p in providers]
-    clinic_id = hex_id(found.clinic["_id"])
+    clinic_id = hex_id(clinic["_id"])
     try:
         patient = patients_domain.create_account(services, clinic_id, body, None)
     except ApiError as exc:

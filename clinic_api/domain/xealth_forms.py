@@ -123,7 +123,8 @@ def form_info(base: dict, *, title: str, tags: list | None, errors: tuple | list
     if errors:
         base, title = ERROR_FORM, ERROR_TITLE
         keys = [f"error_{i}" for i in range(len(errors))]
-        schema["properties"] = {k: {"type": "null", "title": " ", "description": text} for k, text in zip(keys, errors)}
+        schema["properties"] = {k: {"type": "null", "title": " ", "description": text}
+                                for k, text in zip(keys, errors, strict=True)}
         ui["ui:order"] = keys
     elif named:
         ui["tags"]["ui:widget"] = "object"

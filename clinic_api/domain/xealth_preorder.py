@@ -58,7 +58,8 @@ def _match(services, deployment, ids, parsed, prefix) -> xealth.Match:
 
 def _initial(services, deployment, ids, parsed) -> dict:
     found = _match(services, deployment, ids, parsed, "matching initial preorder request: ")
-    wanted = found.criteria
+    wanted, clinic = found.criteria, found.clinic
+    assert wanted is not None and clinic is not None  # match() raises when either is missing
     guardian = under_13(wanted["dateOfBirth"], xealth.now(services))
     data = {"guardian": {}} if guardian else {"patient": {"email": wanted["email"]} if wanted["email"] else {}}
     base = forms.GUARDIAN_FORM if guardian else forms.PATIENT_FORM
@@ -68,7 +69,7 @@ def _initial(services, deployment, ids, parsed) -> dict:
             return FINAL
         errors = forms.BIRTHDAY_MISMATCH
     info = forms.form_info(base, title=forms.TITLE.format(wanted["fullName"]),
-                           tags=found.clinic.get("patientTags"), errors=errors, form_data=data)
+                           tags=clinic.get("patientTags"), errors=errors, form_data=data)
     return forms.form_response(str(uuid.uuid4()), info, not_orderable=bool(errors))
 
 
@@ -126,7 +127,8 @@ def _subsequent(services, deployment, ids, parsed, tracking_id: str, user_input)
     if found.patient is not None:
         # The reference fails with 500: the initial request would have let the order proceed.
         raise Conflict("conflict: expected no patients to match the criteria")
-    wanted = found.criteria
+    wanted, clinic = found.criteria, found.clinic
+    assert wanted is not None and clinic is not None  # match() raises when either is missing
     guardian = under_13(wanted["dateOfBirth"], xealth.now(services))
     section = "guardian" if guardian else "patient"
     data = decode_input(user_input, section)
@@ -135,7 +137,7 @@ def _subsequent(services, deployment, ids, parsed, tracking_id: str, user_input)
         raise bad_request("formData.dataTrackingId is required")
     if errors:
         info = forms.form_info(forms.GUARDIAN_FORM if guardian else forms.PATIENT_FORM,
-                               title=forms.TITLE.format(wanted["fullName"]), tags=found.clinic.get("patientTags"),
+                               title=forms.TITLE.format(wanted["fullName"]), tags=clinic.get("patientTags"),
                                errors=errors, form_data=encode_data(data, section))
         return forms.form_response(tracking_id, info, not_orderable=True)
     part = dict(data[section])

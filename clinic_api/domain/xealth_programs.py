@@ -26,9 +26,10 @@ VIEWER_PATH = ("v1", "xealth", "report", "web", "viewer.html")
 
 
 def _latest(patient: dict, field: str) -> _dt.datetime | None:
-    summary = patient.get("summary") if isinstance(patient.get("summary"), dict) else {}
-    times = [((summary.get(kind) or {}).get("dates") or {}).get(field) for kind in ("cgmStats", "bgmStats")]
-    times = [t for t in times if isinstance(t, _dt.datetime)]
+    raw = patient.get("summary")
+    summary: dict = raw if isinstance(raw, dict) else {}
+    found = [((summary.get(kind) or {}).get("dates") or {}).get(field) for kind in ("cgmStats", "bgmStats")]
+    times = [t for t in found if isinstance(t, _dt.datetime)]
     return max(times) if times else None
 
 
@@ -130,6 +131,7 @@ def get_program_url(services, body) -> dict:
     except ApiError as exc:
         raise xealth.prefixed(exc, "matching get program url request: ") from None
     patient, clinic = found.patient, found.clinic
+    assert patient is not None and clinic is not None  # match() raises when either is missing
     token = services.restricted_tokens().create(patient["userId"])
     url = _url(services.settings.application_url, VIEWER_PATH,
                [("restricted_token", token["id"]), ("patientId", patient["userId"]),

@@ -30,7 +30,7 @@ def process_ehr_message():
 
 def match_clinic_and_patient(body=None):
     clinic, patients = redox.match_order(context.services(), body or {})
-    response = {"clinic": clinic_view.to_api(clinic)}
+    response: dict = {"clinic": clinic_view.to_api(clinic)}
     if patients:
         response["patients"] = [patient_resource.to_api(p) for p in patients]
     response["settings"] = ehr_settings.to_api(clinic.get("ehrSettings") or {})

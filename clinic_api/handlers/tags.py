@@ -15,7 +15,8 @@ def go_kind(value) -> str:
         return "bool"
     if isinstance(value, (int, float)):
         return f"number {value}"
-    return {str: "string", dict: "object", list: "array"}.get(type(value), "value")
+    names: dict[type, str] = {str: "string", dict: "object", list: "array"}
+    return names.get(type(value), "value")
 
 
 def check_int_fields(body: dict | None, *fields: str) -> None:

@@ -10,8 +10,10 @@ from clinic_api.auth.principal import Principal
 
 
 class TokenVerifier(Protocol):
-    """x-tidepool-session-token -> Principal (auth/tokens.py). A verifier whose `blocking`
-    attribute is true does I/O and is run in a worker thread (auth/middleware.py)."""
+    """x-tidepool-session-token -> Principal (auth/tokens.py). A `blocking` verifier does I/O
+    and is run in a worker thread (auth/middleware.py)."""
+
+    blocking: bool
 
     def verify(self, token: str) -> Principal: ...
 

@@ -128,16 +128,3 @@ def _json(resp: httpx.Response):
         return resp.json()
     except ValueError:
         raise InternalError("undecodable answer of the platform auth service") from None
-
-
-def for_services(services):
-    """The restricted-token client of these services (built on first use, per settings)."""
-    cached = services.extra.get("restricted_tokens")
-    if cached is not None and cached[0] is services.settings:
-        return cached[1]
-    if services.settings.integrations == "tidepool":
-        client = TidepoolRestrictedTokens(services.settings, transport=services.extra.get("transport"))
-    else:
-        client = StandaloneRestrictedTokens(services.store, clock=lambda: services.extra.get("clock", wire.now)())
-    services.extra["restricted_tokens"] = (services.settings, client)
-    return client

@@ -81,13 +81,3 @@ def _json(resp: httpx.Response):
         return resp.json()
     except ValueError:
         raise InternalError("undecodable answer from xealth") from None
-
-
-def for_services(services) -> XealthClient:
-    """The Xealth client of these services (built on first use, per settings)."""
-    cached = services.extra.get("xealth_client")
-    if cached is not None and cached.settings is services.settings:
-        return cached
-    client = XealthClient(services.settings, transport=services.extra.get("transport"))
-    services.extra["xealth_client"] = client
-    return client

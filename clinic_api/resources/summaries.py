@@ -68,7 +68,8 @@ def _go_kind(value) -> str:
         return "bool"
     if isinstance(value, (int, float)):
         return f"number {value}"
-    return {str: "string", dict: "object", list: "array"}.get(type(value), "value")
+    names: dict[type, str] = {str: "string", dict: "object", list: "array"}
+    return names.get(type(value), "value")
 
 
 def _int(value, path: str) -> int:
@@ -87,7 +88,8 @@ def _time(value, path: str, ref: str):
     if not isinstance(value, str) or not KIN_DATE_TIME.match(value):
         pointer = "/" + path.replace(".", "/")
         raise BadRequest(f'request body has an error: doesn\'t match schema {ref}: Error at "{pointer}": string '
-                         f'doesn\'t match the format "date-time": string doesn\'t match pattern "{KIN_DATE_TIME.pattern}"')
+                         f'doesn\'t match the format "date-time": string doesn\'t match pattern '
+                         f'"{KIN_DATE_TIME.pattern}"')
     try:
         return wire.parse_time(value)
     except ValueError:
@@ -95,7 +97,7 @@ def _time(value, path: str, ref: str):
 
 
 def _period(shape: PeriodShape, body: dict, path: str) -> dict:
-    out = {}
+    out: dict = {}
     for key in shape.keys:
         value = body.get(key)
         where = f"{path}.{key}"
@@ -118,9 +120,9 @@ def _period(shape: PeriodShape, body: dict, path: str) -> dict:
     return out
 
 
-def _config(body: dict, path: str) -> dict:
+def _config(body: dict | None, path: str) -> dict:
     body = body or {}
-    out = {}
+    out: dict = {}
     for key in sorted(CONFIG_FLOATS + ("schemaVersion",)):
         value = body.get(key)
         if key == "schemaVersion":
@@ -130,9 +132,9 @@ def _config(body: dict, path: str) -> dict:
     return out
 
 
-def _dates(body: dict, path: str, ref: str) -> dict:
+def _dates(body: dict | None, path: str, ref: str) -> dict:
     body = body or {}
-    out = {}
+    out: dict = {}
     for key in DATES_ORDER:
         value = body.get(key)
         if key in DATE_FLAGS:

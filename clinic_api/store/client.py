@@ -7,6 +7,7 @@ import atexit
 import logging
 import os
 import re
+from typing import Any
 
 import pymongo
 import pymongo.errors
@@ -93,7 +94,7 @@ def connect(settings: Settings, **client_options) -> Store:
     if settings.store == "memory":
         import mongomock_ng
 
-        memory = mongomock_ng.MongoClient(tz_aware=True)
+        memory: Any = mongomock_ng.MongoClient(tz_aware=True)
         store = Store(memory[settings.database_name], memory, embedded=True, kind="memory",
                       where="process memory (lost at exit)")
         store.timeout_s = settings.db_timeout_ms / 1000
@@ -140,7 +141,8 @@ def preflight(settings: Settings) -> None:
         try:
             store.client.admin.command("ping")
         except pymongo.errors.PyMongoError as exc:
-            raise StoreError(f"the database at {store.where} does not answer within 5 s ({type(exc).__name__})") from exc
+            raise StoreError(f"the database at {store.where} does not answer within 5 s "
+                             f"({type(exc).__name__})") from exc
         check_transactions(store, settings)
     finally:
         store.client.close()

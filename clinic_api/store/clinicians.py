@@ -29,7 +29,7 @@ def find_membership(db, clinic_id: str, user_id: str) -> dict | None:
 
 
 def is_admin(doc: dict | None) -> bool:
-    return bool(doc) and ADMIN_ROLE in (doc.get("roles") or [])
+    return doc is not None and bool(doc) and ADMIN_ROLE in (doc.get("roles") or [])
 
 
 # --- reads ---------------------------------------------------------------------------------
@@ -89,7 +89,8 @@ def _text_filter(search: str):
     No stemming or stop words."""
     phrases = [p.lower() for p in re.findall(r'"([^"]*)"', search)]
     rest = re.sub(r'"[^"]*"', " ", search)
-    positive, negative = [], []
+    positive: list[str] = []
+    negative: list[str] = []
     for word in rest.split():
         (negative if word.startswith("-") else positive).extend(_tokens(word.lstrip("-")))
 
@@ -225,14 +226,14 @@ def delete_invite(db, clinic_id, invite_id: str, session=None) -> int:
                                      session=session).deleted_count
 
 
-def email_taken_by_others(db, user_id: str, clinic_oids: list, email: str, session=None) -> bool:
+def email_taken_by_others(db, user_id: str, clinic_oids: list, email: str | None, session=None) -> bool:
     """Whether another record of one of these clinics holds `email` (it would clash)."""
     if not clinic_oids:
         return False
     return _exists(db, {"clinicId": {"$in": clinic_oids}, "email": email, "userId": {"$ne": user_id}}, session)
 
 
-def set_email_everywhere(db, user_id: str, email: str, session=None) -> tuple[int, int]:
+def set_email_everywhere(db, user_id: str, email: str | None, session=None) -> tuple[int, int]:
     """$set the email (as given) on every record of the user; (matched, modified)."""
     res = db[COLLECTION].update_many({"userId": user_id}, {"$set": {"email": email, "updatedTime": wire.now()}},
                                      session=session)

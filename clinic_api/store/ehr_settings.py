@@ -47,7 +47,8 @@ def from_api(body: dict) -> dict:
         "sourceId": body.get("sourceId", ""),
         "mrnIdType": body.get("mrnIdType", ""),
         "scheduledReports": {"cadence": sched.get("cadence", ""), "onUploadEnabled": upload,
-                             "onUploadNoteEventType": (sched.get("onUploadNoteEventType") or "New") if upload else None},
+                             "onUploadNoteEventType":
+                                 (sched.get("onUploadNoteEventType") or "New") if upload else None},
         "tags": {"codes": tags.get("codes"), "separator": tags.get("separator")},
         "flowsheets": {"icode": True} if (body.get("flowsheets") or {}).get("icode") else {},
         "notes": {"includeGmi": True} if (body.get("notes") or {}).get("includeGMI") else {},

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from bson import ObjectId
+from typing import TypeGuard
 
 from clinic_api.errors import NotFound
 
 ZERO_ID = ObjectId("0" * 24)
 
 
-def is_hex_id(value) -> bool:
+def is_hex_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
-def object_id(value: str, missing: str | None = None) -> ObjectId:
+def object_id(value: str | ObjectId, missing: str | None = None) -> ObjectId:
     """The ObjectId of a 24-hex string. An invalid one becomes the all-zero id (which matches
     nothing), unless `missing` names the NotFound to raise instead."""
     if isinstance(value, ObjectId):

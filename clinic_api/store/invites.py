@@ -135,7 +135,8 @@ def profile_to_api(profile: dict | None) -> dict | None:
     """The invite service's view of a profile: fullName and four patient fields, nothing else."""
     if profile is None:
         return None
-    patient = profile.get("patient") if isinstance(profile.get("patient"), dict) else {}
+    raw = profile.get("patient")
+    patient: dict = raw if isinstance(raw, dict) else {}
     return {"fullName": str(profile.get("fullName") or ""),
             "patient": {"birthday": str(patient.get("birthday") or ""),
                         "diagnosisDate": str(patient.get("diagnosisDate") or ""),
@@ -143,7 +144,8 @@ def profile_to_api(profile: dict | None) -> dict | None:
                         "fullName": str(patient.get("fullName") or "")}}
 
 
-def to_api(doc: dict, *, profile: dict | None = None, creator_userid: str = "", restrictions: dict | None = None) -> dict:
+def to_api(doc: dict, *, profile: dict | None = None, creator_userid: str = "",
+           restrictions: dict | None = None) -> dict:
     """confirmation.v1 as the invite service writes it (key order included)."""
     out: dict = {"key": doc["_id"], "type": doc.get("type", ""), "email": doc.get("email") or ""}
     if doc.get("clinicId"):

@@ -40,7 +40,7 @@ def check_new_tag(clinic: dict, name: str) -> str:
 def add_tag(db, clinic: dict, name: str, session=None) -> dict:
     """Create a patient tag in the clinic (checked as above); the clinic document after."""
     name = check_new_tag(clinic, name)
-    tag = {"_id": ObjectId()}
+    tag: dict = {"_id": ObjectId()}
     if name:
         tag["name"] = name
     res = db[clinics_store.COLLECTION].update_one(

@@ -24,7 +24,9 @@ def check_birth_date(value: str, ref: str = "#/components/schemas/patient.v1") -
     if not isinstance(value, str) or not KIN_DATE.match(value):
         raise BadRequest(f'request body has an error: doesn\'t match schema {ref}: Error at "/birthDate": '
                          f'string doesn\'t match the format "date": string doesn\'t match pattern "{KIN_DATE.pattern}"')
-    year, month, day = (int(g) for g in _DATE.match(value).groups())
+    parts = _DATE.match(value)
+    assert parts is not None  # KIN_DATE matched
+    year, month, day = (int(g) for g in parts.groups())
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     limit = 28 if month == 2 and not leap else _DAYS[month - 1]
     if not 1 <= day <= limit:

@@ -31,7 +31,7 @@ def quote_meta(text: str) -> str:
 
 @dataclasses.dataclass
 class PatientQuery:
-    clinic_id: object = None
+    clinic_id: str | ObjectId | None = None
     clinic_ids: list | None = None
     user_id: str | None = None
     mrn: str | None = None  # equality under the collation
@@ -77,8 +77,8 @@ def build_filter(q: PatientQuery, *, collated: bool = True) -> dict:
         empty = {"$in": [None, ""]}
         match["mrn"] = {"$not": empty} if q.has_mrn else empty
     if q.has_subscription is not None:
-        empty = {"$in": [None, {}]}
-        match["ehrSubscriptions"] = {"$not": empty} if q.has_subscription else empty
+        no_subscription: dict = {"$in": [None, {}]}
+        match["ehrSubscriptions"] = {"$not": no_subscription} if q.has_subscription else no_subscription
     groups: list[list] = []
     if q.search:
         pattern = {"$regex": quote_meta(q.search), "$options": "i"}

@@ -8,9 +8,9 @@ COLLECTION = "redox"
 
 
 def insert_message(db, meta: dict, message: dict) -> ObjectId:
-    doc = {"_id": ObjectId(), "meta": meta, "message": message}
-    db[COLLECTION].insert_one(doc)
-    return doc["_id"]
+    oid = ObjectId()
+    db[COLLECTION].insert_one({"_id": oid, "meta": meta, "message": message})
+    return oid
 
 
 def find_message(db, document_id: ObjectId, data_model: str, event_type: str) -> dict | None:

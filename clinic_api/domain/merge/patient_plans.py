@@ -63,14 +63,16 @@ def plan_patients(source: dict, target: dict, source_patients: list, target_pati
 
     for patient in source_patients:
         names = tag_names(patient, source_tags)
+        conflicts: dict = {}
         plan = PatientPlan(
             source_clinic_id=source["_id"], target_clinic_id=target["_id"], source_clinic_name=source_name,
-            target_clinic_name=target_name, source_patient=patient, target_patient=None, conflicts={},
+            target_clinic_name=target_name, source_patient=patient, target_patient=None, conflicts=conflicts,
             action=MOVE, source_tag_names=names, source_site_names=site_names(patient.get("sites"), []),
             renamed_site_names=site_names(patient.get("sites"), target_sites),
             post_migration_tag_names=names, post_migration_site_names=site_names(patient.get("sites"), target_sites))
         for uid, cat in matching.duplicates(patient, target_index):
             twin = target_index.by_user_id(uid)
+            assert twin is not None  # duplicates() yields the index's own patients
             if cat == DUPLICATE_ACCOUNTS:
                 merged_into.add(uid)
                 plan.action = MERGE
@@ -80,7 +82,7 @@ def plan_patients(source: dict, target: dict, source_patients: list, target_pati
                 plan.post_migration_tag_names = _union(plan.source_tag_names, plan.target_tag_names)
                 combined = list(patient.get("sites") or []) + list(twin.get("sites") or [])
                 plan.post_migration_site_names = site_names(combined, target_sites)
-            plan.conflicts.setdefault(cat, []).append(Conflict(category=cat, patient=twin))
+            conflicts.setdefault(cat, []).append(Conflict(category=cat, patient=twin))
         if plan.action == MOVE and mrn_settings is not None:
             _check_mrn(plan, patient, mrn_settings, source_index, target_index)
         plans.append(plan)
