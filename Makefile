@@ -58,8 +58,10 @@ lint: install
 contract: install
 	CLINIC_TEST_STORE=memory $(BIN)/python -m pytest -q tests/test_contract_parity.py
 
+# Per clinic size (1k, 10k, 50k) and store (memory, SecantusDB): p50/p95, growth, commands per request,
+# and the pipeline against a bare Flask twin. BENCH_ARGS="--sizes 1000 --stores memory" for a short run.
 bench: install
-	$(BIN)/python bench/list_patients.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 create-indexes: install
 	$(BIN)/clinic-api create-indexes
