@@ -1,6 +1,8 @@
 """What a handler may know about its request: the caller and the services. Nothing from Flask."""
 from __future__ import annotations
 
+import urllib.parse
+
 from connexion import context as _cx
 
 from clinic_api.auth.principal import Principal
@@ -32,3 +34,11 @@ def header(name: str) -> str | None:
         if k.lower() == key:
             return v.decode("latin-1")
     return None
+
+
+
+def query() -> dict[str, str]:
+    """The query parameters' raw values by their names in the contract (the last occurrence of a
+    repeated one, as connexion reads a non-array parameter)."""
+    raw = (_cx.scope.get("query_string") or b"").decode("latin-1")
+    return dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))

@@ -187,8 +187,8 @@ def test_limit_uses_a_fresh_count_when_the_stored_one_is_legacy(services, db, cl
 
 
 def test_resolved_settings_are_shared_with_the_settings_handlers(admin, server, clinic, db):
-    from clinic_api.handlers import settings
-    assert settings.resolved_count_settings is patient_counts.resolved_count_settings
+    from clinic_api.domain import clinic_settings
+    assert clinic_settings.resolved_count_settings is patient_counts.resolved_count_settings
     set_clinic(db, clinic, country="US")
     assert admin.get(f"/v1/clinics/{clinic['id']}/settings/patient_count").json() == {"hardLimit": {"plan": 250}}
     set_clinic(db, clinic, patientCountSettings={"hardLimit": {"patientCount": 10}, "softLimit": {"plan": 5}})

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 
 import pytest
 from bson import ObjectId
 
+from clinic_api.paging import Page
 from patients_support import MISSING_TOKEN, NOT_AUTHORIZED, T0, T1, T2, UNKNOWN_CLINIC, insert_patient, stats
 
 UTC = dt.timezone.utc
@@ -328,3 +330,36 @@ def test_every_sort_attribute_answers(member, clinic, db):
             sign = "%2B" if n % 2 else "-"
             resp = member.get(url(clinic, f"sort={sign}{attr}&sortType={kind}&period=7d"))
             assert resp.status_code == 200 and resp.json()["meta"]["count"] == 2, (kind, attr, resp.text)
+
+
+def test_every_parameter_of_the_contract_reaches_the_parameter_object(member, clinic, monkeypatch):
+    """Each query parameter clinic.v1.yaml declares for ListPatients lands in ListParams: none is
+    dropped between connexion and the domain (an unknown one is ignored, as by the reference)."""
+    import pathlib
+
+    import yaml
+    from clinic_api.domain import patient_list
+
+    spec = yaml.safe_load((pathlib.Path(__file__).resolve().parent.parent / "clinic.v1.yaml").read_text())
+    declared = []
+    for p in spec["paths"]["/v1/clinics/{clinicId}/patients"]["get"]["parameters"]:
+        p = spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p
+        if p["in"] == "query":
+            declared.append(p["name"])
+    plain = {"search": "x", "offset": "1", "limit": "2", "sort": "+fullName", "sortType": "cgm", "period": "7d",
+             "lastReviewed": "2024-01-02T00:00:00Z", "tags": "a", "sites": "b", "omitNonStandardRanges": "true"}
+    dotted = [n for n in declared if n not in plain]
+    assert sorted(plain) == sorted(n for n in declared if "." not in n) and len(dotted) == 116
+    values = {n: ("2024-01-03T00:00:00Z" if ".lastData" in n else ">=1") for n in dotted}
+    seen = []
+    monkeypatch.setattr(patient_list, "list_page", lambda services, params: seen.append(params) or ([], 0, 0))
+    query = "&".join(f"{k}={urllib.parse.quote(v)}" for k, v in {**plain, **values, "unknown.filter": "1"}.items())
+    resp = member.get(f"/v1/clinics/{clinic['id']}/patients?{query}")
+    assert resp.status_code == 200, resp.text
+    [params] = seen
+    when = dt.datetime(2024, 1, 3, tzinfo=dt.timezone.utc)
+    assert params == patient_list.ListParams(
+        clinic_id=clinic["id"], page=Page(offset=1, limit=2), search="x", sort="+fullName", sort_type="cgm",
+        period="7d", last_reviewed=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc), tags=["a"], sites=["b"],
+        omit_non_standard_ranges=True, filters={n: ">=1" for n in dotted if ".lastData" not in n},
+        windows={"cgm": (when, when), "bgm": (when, when)})

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import Api, token_for
 from patients_support import filled
 from clinic_api.domain import patient_list
+from clinic_api.paging import Page
 from clinic_api.store import patient_docs, patient_queries
 
 UTC = dt.timezone.utc
@@ -139,10 +140,10 @@ def to_query(q) -> patient_queries.PatientQuery:
     params = dict([q["filter"]]) if "filter" in q else {}
     windows = {q["window"][0]: q["window"][1:]} if "window" in q else {}
     sort, sort_type = q.get("sort", (None, None))
-    return patient_list.list_query(str(CLINIC), params=params, search=q.get("search"), offset=q["offset"],
-                                   limit=q["limit"], sort=sort, sort_type=sort_type, period=q["period"],
-                                   last_reviewed=q.get("lastReviewed"), windows=windows, tags=q.get("tags"),
-                                   sites=q.get("sites"), omit_non_standard_ranges=q.get("omit"))
+    return patient_list.list_query(patient_list.ListParams(
+        str(CLINIC), page=Page(offset=q["offset"], limit=q["limit"]), filters=params, search=q.get("search"),
+        sort=sort, sort_type=sort_type, period=q["period"], last_reviewed=q.get("lastReviewed"), windows=windows,
+        tags=q.get("tags"), sites=q.get("sites"), omit_non_standard_ranges=q.get("omit")))
 
 
 # --- the plain-Python reading ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from clinic_api.errors import Conflict, NotFound, constraint, duplicate
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import deletions, tx
+from clinic_api.integrations import service_accounts
 from clinic_api.store.ids import object_id
 
 log = logging.getLogger("clinic_api.memberships")
@@ -140,6 +141,42 @@ def delete_clinician(services, clinic_id: str, user_id: str, deleted_by: str | N
         sync_admin(db, clinic_id, user_id, False, session=session)
 
     tx.run(store, work)
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+def list_clinicians(services, clinic_id: str, *, search: str | None, email: str | None, role: str | None,
+                    offset: int, limit: int) -> list[dict]:
+    """Members and invites of a clinic; a search uses the text index where the server has one."""
+    store = services.store
+    return clinicians_store.list_page(store.db, clinic_id, search=search, email=email, role=role, offset=offset,
+                                      limit=limit, text_index=store.text_search)
+
+
+def get_clinician(services, clinic_id: str, user_id: str) -> dict:
+    return clinicians_store.get(services.store.db, clinic_id, user_id)
+
+
+def get_invite(services, clinic_id: str, invite_id: str) -> dict:
+    return clinicians_store.get_invite(services.store.db, clinic_id, invite_id)
+
+
+def all_relationships(services, *, offset: int, limit: int) -> list[dict]:
+    db = services.store.db
+    return relationships(db, clinicians_store.list_all(db, offset=offset, limit=limit))
+
+
+def relationships_of_user(services, user_id: str, *, offset: int, limit: int) -> list[dict]:
+    db = services.store.db
+    return relationships(db, clinicians_store.list_for_user(db, user_id, offset=offset, limit=limit))
+
+
+def add_service_account(services, clinic_id: str, *, name: str | None, client_id: str, client_secret: str) -> dict:
+    """A CLINIC_MEMBER record for a service account, whose user id the token endpoint gives."""
+    migrated_clinic(services.store.db, clinic_id)
+    user_id = service_accounts.subject_for(services.settings.service_token_endpoint, client_id, client_secret)
+    return create_clinician(services, clinic_id, email=None, roles=["CLINIC_MEMBER"], user_id=user_id, name=name,
+                            service_account=True)
 
 
 def relationships(db, records: list[dict]) -> list[dict]:

@@ -101,3 +101,16 @@ def migrate_legacy_clinician(services, clinic_id: str, user_id: str) -> dict:
     if not clinic.get("isMigrated"):
         raise constraint("clinic is already migrated")
     return migrations_store.insert_pending(db, clinic["_id"], user_id)
+
+
+def list_for_clinic(services, clinic_id: str) -> list[dict]:
+    return migrations_store.list_for_clinic(services.store.db, clinic_id)
+
+
+def get(services, clinic_id: str, user_id: str) -> dict:
+    return migrations_store.get(services.store.db, clinic_id, user_id)
+
+
+def set_status(services, clinic_id: str, user_id: str, status: str) -> dict:
+    """The record with its new status (stored as given, an empty one too, as the reference)."""
+    return migrations_store.set_status(services.store.db, clinic_id, user_id, status)

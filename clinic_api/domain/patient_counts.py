@@ -97,6 +97,11 @@ def current(services, clinic_doc: dict, session=None) -> dict:
     return refresh(services, clinic_doc["_id"], session=session)
 
 
+def of_clinic(services, clinic_id: str) -> dict:
+    """The clinic's count (404 clinic not found), refreshed when missing or legacy."""
+    return current(services, clinics_store.get(services.store.db, clinic_id))
+
+
 def to_api(counts: dict) -> dict:
     out: dict = {"demo": int(counts.get("demo") or 0), "plan": int(counts.get("plan") or 0)}
     providers = counts.get("providers") or {}

@@ -9,10 +9,17 @@ own field with the base attribute's `has...` flag first (the reference emitted a
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime as _dt
 import re
+from typing import Mapping
 
 from clinic_api.errors import bad_request
+from clinic_api.paging import Page
+from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
+from clinic_api.store import patient_queries
+from clinic_api.store import patients as patients_store
 from clinic_api.store.patient_queries import PatientQuery
 
 RANGES = ("Low", "VeryLow", "AnyLow", "High", "VeryHigh", "ExtremeHigh", "AnyHigh", "Target")
@@ -42,6 +49,28 @@ FILTER_FIELDS = {
 }
 FILTER_PARAMS = {f"{t}.{name}{suffix}": (t, name + suffix)
                  for t, names in FILTER_FIELDS.items() for name in names for suffix in ("", "Delta")}
+# The last-data windows: parameter -> (summary type, edge).
+WINDOW_PARAMS = {f"{t}.lastData{e}": (t, e) for t in ("cgm", "bgm") for e in ("From", "To")}
+
+Window = tuple[_dt.datetime | None, _dt.datetime | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class ListParams:
+    """ListPatients' parameters, typed. `filters` holds the range filters by their names in the
+    contract (FILTER_PARAMS), `windows` the last-data windows by summary type."""
+    clinic_id: str
+    page: Page = Page()
+    search: str | None = None
+    sort: str | None = None
+    sort_type: str | None = None
+    period: str | None = None
+    last_reviewed: _dt.datetime | None = None
+    tags: list[str] | None = None
+    sites: list[str] | None = None
+    omit_non_standard_ranges: bool | None = None
+    filters: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    windows: Mapping[str, Window] = dataclasses.field(default_factory=dict)
 
 
 def _sort_error(detail: str):
@@ -108,16 +137,23 @@ def last_data_windows(windows: dict) -> list:
             for t, (start, end) in windows.items() if start is not None or end is not None]
 
 
-def list_query(clinic_id: str, *, params: dict, search=None, offset=0, limit=10, sort=None, sort_type=None,
-               period=None, last_reviewed=None, windows=None, tags=None, sites=None,
-               omit_non_standard_ranges=None) -> PatientQuery:
+def list_query(params: ListParams) -> PatientQuery:
     """The handler's order: range filters (CGM, then BGM), date windows, then the sort."""
-    period = period or "14d"
-    ranges = range_filters(params, period)
-    return PatientQuery(clinic_id=clinic_id, search=search, tags=tags, sites=sites,
-                        omit_non_standard_ranges=bool(omit_non_standard_ranges), last_reviewed=last_reviewed,
-                        ranges=ranges, last_data=last_data_windows(windows or {}),
-                        sort=parse_sort(sort, sort_type, period), offset=offset, limit=limit)
+    period = params.period or "14d"
+    ranges = range_filters(dict(params.filters), period)
+    return PatientQuery(clinic_id=params.clinic_id, search=params.search, tags=params.tags, sites=params.sites,
+                        omit_non_standard_ranges=bool(params.omit_non_standard_ranges),
+                        last_reviewed=params.last_reviewed, ranges=ranges,
+                        last_data=last_data_windows(dict(params.windows)),
+                        sort=parse_sort(params.sort, params.sort_type, period), offset=params.page.offset,
+                        limit=params.page.limit)
+
+
+def list_page(services, params: ListParams) -> tuple[list[dict], int, int]:
+    """ListPatients: the page of the clinic's patients, how many match, how many the clinic has."""
+    docs, count = patient_queries.run(services.store, list_query(params))
+    total = patients_store.count_in_clinic(services.store.db, params.clinic_id)
+    return docs, count, total
 
 
 # --- lists across clinics --------------------------------------------------------------------
@@ -139,9 +175,6 @@ def find_for_member(services, user_id: str, *, mrn=None, birth_date=None, worksp
                     workspace_type=None, offset=0, limit=10) -> list[tuple[dict, dict]]:
     """FindPatients: (clinic, patient) pairs over the clinics where the user has a clinician
     record (any role), optionally narrowed to one workspace."""
-    from clinic_api.store import clinicians as clinicians_store
-    from clinic_api.store import patient_queries
-
     db = services.store.db
     records = clinicians_store.list_for_user(db, user_id, limit=MEMBERSHIP_LIMIT)
     clinics = _clinics_by_id(db, [r["clinicId"] for r in records])
@@ -163,7 +196,5 @@ def find_for_member(services, user_id: str, *, mrn=None, birth_date=None, worksp
 
 def clinics_of_patient(services, user_id: str, *, offset=0, limit=10) -> list[tuple[dict, dict]]:
     """ListClinicsForPatient: the user's patient records (name order) with their clinics."""
-    from clinic_api.store import patient_queries
-
     docs, _ = patient_queries.run(services.store, PatientQuery(user_id=user_id, offset=offset, limit=limit))
     return _pairs(docs, _clinics_by_id(services.store.db, {d["clinicId"] for d in docs}))

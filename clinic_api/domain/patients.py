@@ -151,6 +151,10 @@ def update_patient(services, clinic_id: str, user_id: str, body: dict | None) ->
 
 # --- removal -------------------------------------------------------------------------------
 
+def get_patient(services, clinic_id: str, user_id: str) -> dict:
+    return store.get(services.store.db, clinic_id, user_id)
+
+
 def remove_patient(services, clinic_id: str, user_id: str, deleted_by: str | None) -> None:
     """Archive and delete, together or not at all; then the count refresh."""
     db = services.store.db

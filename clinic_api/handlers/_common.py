@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from clinic_api import context, wire
-from clinic_api.errors import BadRequest
+from clinic_api import context, gotime
+from clinic_api.errors import BadRequest, bad_request
 
 
 def subject_id() -> str:
@@ -33,18 +33,35 @@ _EARLIEST = _dt.datetime(1, 1, 1, 0, 0, 0, 1000, tzinfo=_dt.timezone.utc)
 _LATEST = _dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=_dt.timezone.utc)
 
 
-def query_time(name: str, value: str | None):
-    """A date-time query parameter; Go's zero time means absent."""
+def query_time(name: str, value: str | None) -> _dt.datetime | None:
+    """A date-time query parameter, bound as the reference's binder does; Go's zero time (any
+    midnight of 0001-01-01) means absent."""
     if value is None:
         return None
     try:
-        parsed = wire.parse_time(value)
-    except OverflowError:
+        parsed = gotime.parse(value)
+    except gotime.GoTimeError as exc:
+        # The binder tries RFC 3339, then a bare date, and reports the second failure.
+        raise BadRequest(gotime.binder_message(name, value, exc.date_detail)) from None
+    if parsed.instant is None:
         # An offset pushes it past year 1 or 9999 (Go accepts it): as early or as late as we can.
-        parsed = _EARLIEST if value.startswith("0001-") else _LATEST
-    except ValueError:
-        # The reference's binder: after RFC 3339 it tries a bare date, which stops at the "T".
-        raise BadRequest(f"Invalid format for parameter {name}: error parsing '{value}' as RFC3339 "
-                         f"or 2006-01-02 time: parsing time \"{value}\": extra text: \"{value[10:]}\"") from None
-    return None if parsed.year == 1 and parsed.month == 1 and parsed.day == 1 and not parsed.hour \
-        and not parsed.minute and not parsed.second else parsed
+        return _EARLIEST if value.startswith("0001-") else _LATEST
+    return None if parsed.on_day_one else parsed.instant
+
+
+def tide_cutoff(value: str) -> tuple[_dt.datetime, str]:
+    """TIDE's lastDataCutoff: the instant and its echo (Go's RFC 3339 with nanoseconds: the offset
+    kept, a zero offset written Z, trailing fractional zeros dropped). The contract's pattern
+    already held."""
+    name = "lastDataCutoff"
+    try:
+        parsed = gotime.parse(value)
+    except gotime.GoTimeError as exc:
+        raise BadRequest(gotime.binder_message(name, value, exc.detail)) from None
+    if parsed.echo is None:
+        raise BadRequest(gotime.binder_message(name, value, f'parsing time "{value}": extra text: "{value[10:]}"'))
+    if parsed.instant is None:  # past year 1 or 9999 in UTC: taken as earlier than any data
+        return gotime.ZERO, parsed.echo
+    if parsed.is_zero:
+        raise bad_request("no lastDataCutoff provided")
+    return parsed.instant, parsed.echo

@@ -7,9 +7,7 @@ from clinic_api import context
 from clinic_api.domain import memberships
 from clinic_api.errors import BODY_MISSING, BadRequest, bad_request
 from clinic_api.handlers._common import deleted_by, query_time, subject_id
-from clinic_api.integrations import service_accounts
 from clinic_api.resources import clinicians as clinician_view
-from clinic_api.store import clinicians
 
 
 def _body(body) -> dict:
@@ -21,9 +19,8 @@ def _body(body) -> dict:
 
 
 def list_clinicians(clinicId, search=None, offset=0, limit=10, email=None, role=None):
-    services = context.services()
-    docs = clinicians.list_page(services.store.db, clinicId, search=search, email=email, role=role,
-                                offset=offset, limit=limit, text_index=services.store.text_search)
+    docs = memberships.list_clinicians(context.services(), clinicId, search=search, email=email, role=role,
+                                       offset=offset, limit=limit)
     return [clinician_view.to_api(d) for d in docs], 200
 
 
@@ -36,7 +33,7 @@ def create_clinician(clinicId, body=None):
 
 
 def get_clinician(clinicId, clinicianId):
-    return clinician_view.to_api(clinicians.get(context.db(), clinicId, clinicianId)), 200
+    return clinician_view.to_api(memberships.get_clinician(context.services(), clinicId, clinicianId)), 200
 
 
 def update_clinician(clinicId, clinicianId, body=None):
@@ -57,28 +54,23 @@ def list_all_clinicians(offset=0, limit=10, createdTimeStart=None, createdTimeEn
     # Parsed and then ignored, as the reference's repository ignores them.
     query_time("createdTimeStart", createdTimeStart)
     query_time("createdTimeEnd", createdTimeEnd)
-    db = context.db()
-    return memberships.relationships(db, clinicians.list_all(db, offset=offset, limit=limit)), 200
+    return memberships.all_relationships(context.services(), offset=offset, limit=limit), 200
 
 
 def list_clinics_for_clinician(userId, offset=0, limit=10):
-    db = context.db()
-    return memberships.relationships(db, clinicians.list_for_user(db, userId, offset=offset, limit=limit)), 200
+    return memberships.relationships_of_user(context.services(), userId, offset=offset, limit=limit), 200
 
 
 def add_service_account(clinicId, body=None):
     body = _body(body)
-    services = context.services()
-    memberships.migrated_clinic(services.store.db, clinicId)
-    user_id = service_accounts.subject_for(services.settings.service_token_endpoint,
-                                           body.get("client_id") or "", body.get("client_secret") or "")
-    doc = memberships.create_clinician(services, clinicId, email=None, roles=["CLINIC_MEMBER"], user_id=user_id,
-                                       name=body.get("name"), service_account=True)
+    doc = memberships.add_service_account(context.services(), clinicId, name=body.get("name"),
+                                          client_id=body.get("client_id") or "",
+                                          client_secret=body.get("client_secret") or "")
     return clinician_view.to_api(doc), 200
 
 
 def get_invited_clinician(clinicId, inviteId):
-    return clinician_view.to_api(clinicians.get_invite(context.db(), clinicId, inviteId)), 200
+    return clinician_view.to_api(memberships.get_invite(context.services(), clinicId, inviteId)), 200
 
 
 def associate_clinician_to_user(clinicId, inviteId, body=None):

@@ -5,13 +5,10 @@ from connexion import NoContent
 
 from clinic_api import context
 from clinic_api.domain import patient_counts
-from clinic_api.store import clinics
 
 
 def get_patient_count(clinicId):
-    services = context.services()
-    doc = clinics.get(services.store.db, clinicId)
-    return patient_counts.to_api(patient_counts.current(services, doc)), 200
+    return patient_counts.to_api(patient_counts.of_clinic(context.services(), clinicId)), 200
 
 
 def refresh_patient_count(clinicId):

@@ -13,7 +13,7 @@ from clinic_api.domain import gojson, redox
 from clinic_api.self_verified import raw_body
 from clinic_api.resources import patients as patient_resource
 from clinic_api.resources import clinics as clinic_view
-from clinic_api.store import ehr_settings
+from clinic_api.resources import settings as settings_view
 
 
 def verify_endpoint():
@@ -33,7 +33,7 @@ def match_clinic_and_patient(body=None):
     response: dict = {"clinic": clinic_view.to_api(clinic)}
     if patients:
         response["patients"] = [patient_resource.to_api(p) for p in patients]
-    response["settings"] = ehr_settings.to_api(clinic.get("ehrSettings") or {})
+    response["settings"] = settings_view.ehr_to_api(clinic.get("ehrSettings") or {})
     return response, 200
 
 

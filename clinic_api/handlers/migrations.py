@@ -8,7 +8,6 @@ from clinic_api import context, wire
 from clinic_api.domain import migrations as migration_domain
 from clinic_api.resources import clinics as clinic_view
 from clinic_api.resources import migrations as migration_view
-from clinic_api.store import migrations
 
 
 def enable_new_clinic_experience(userId):
@@ -30,7 +29,7 @@ def migrate_legacy_clinician_patients(clinicId, body=None):
 
 
 def list_migrations(clinicId):
-    items = [migration_view.to_api(d) for d in migrations.list_for_clinic(context.db(), clinicId)]
+    items = [migration_view.to_api(d) for d in migration_domain.list_for_clinic(context.services(), clinicId)]
     if not items:
         # The reference sends the JSON `null`, not `[]`, when the clinic has no migration
         # (a None result would be an empty body).
@@ -40,10 +39,10 @@ def list_migrations(clinicId):
 
 
 def get_migration(clinicId, userId):
-    return migration_view.to_api(migrations.get(context.db(), clinicId, userId)), 200
+    return migration_view.to_api(migration_domain.get(context.services(), clinicId, userId)), 200
 
 
 def update_migration(clinicId, userId, body=None):
     # An empty body stores an empty status, as the reference does (the record then shows none).
     status = (body or {}).get("status") or ""
-    return migration_view.to_api(migrations.set_status(context.db(), clinicId, userId, status)), 200
+    return migration_view.to_api(migration_domain.set_status(context.services(), clinicId, userId, status)), 200

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from connexion import NoContent
-from connexion.decorators.parameter import sanitized
 
 from clinic_api import context
 from clinic_api.domain import patient_care as care
@@ -10,17 +9,11 @@ from clinic_api.domain import patient_list
 from clinic_api.domain import patients as domain
 from clinic_api.errors import BadRequest, Unauthorized
 from clinic_api.handlers._common import deleted_by, query_time, subject_id, user_subject_id
-from clinic_api.store import patient_queries
-from clinic_api.store import patients as store
+from clinic_api.paging import Page
 from clinic_api.resources import clinics as clinic_view
 from clinic_api.resources.patients import permissions as permissions_view
 from clinic_api.resources.patients import reviews as reviews_view
 from clinic_api.resources.patients import to_api
-
-# connexion hands "cgm.timeInTargetPercent" to a handler as "cgmtimeInTargetPercent".
-_FILTER_ARGS = {sanitized(name): name for name in patient_list.FILTER_PARAMS}
-_WINDOW_ARGS = {sanitized(f"{t}.lastData{e}"): (t, e) for t in ("cgm", "bgm") for e in ("From", "To")}
-
 
 def _no_empty_items(name: str, values):
     if values is not None and any(v == "" for v in values):
@@ -28,22 +21,31 @@ def _no_empty_items(name: str, values):
     return values
 
 
-def list_patients(clinicId, search=None, offset=0, limit=10, sort=None, sortType=None, period=None,
-                  lastReviewed=None, tags=None, sites=None, omitNonStandardRanges=None, **params):
-    filters = {name: params[arg] for arg, name in _FILTER_ARGS.items() if arg in params}
+def list_params(clinicId, search, offset, limit, sort, sortType, period, lastReviewed, tags, sites,
+                omitNonStandardRanges) -> patient_list.ListParams:
+    """ListPatients' parameters: the plain ones as connexion hands them over, the dotted ones
+    (range filters, last-data windows) read by their names in the contract. Unknown parameters
+    are ignored, as by the reference. Errors come in the reference's order: windows, lastReviewed,
+    tags, sites (then, in the domain, range filters and the sort)."""
+    raw = context.query()
     windows: dict = {}
-    for arg, (kind, edge) in _WINDOW_ARGS.items():
-        when = query_time(f"{kind}.lastData{edge}", params.get(arg))
+    for name, (kind, edge) in patient_list.WINDOW_PARAMS.items():
+        when = query_time(name, raw.get(name))
         start, end = windows.get(kind, (None, None))
         windows[kind] = (when, end) if edge == "From" else (start, when)
-    query = patient_list.list_query(
-        clinicId, params=filters, search=search, offset=offset, limit=limit, sort=sort, sort_type=sortType,
-        period=period, last_reviewed=query_time("lastReviewed", lastReviewed), windows=windows,
+    return patient_list.ListParams(
+        clinic_id=clinicId, page=Page(offset=offset, limit=limit), search=search, sort=sort, sort_type=sortType,
+        period=period, last_reviewed=query_time("lastReviewed", lastReviewed),
         tags=_no_empty_items("tags", tags), sites=_no_empty_items("sites", sites),
-        omit_non_standard_ranges=omitNonStandardRanges)
-    services = context.services()
-    docs, count = patient_queries.run(services.store, query)
-    total = store.count_in_clinic(services.store.db, clinicId)
+        omit_non_standard_ranges=omitNonStandardRanges,
+        filters={name: raw[name] for name in patient_list.FILTER_PARAMS if name in raw}, windows=windows)
+
+
+def list_patients(clinicId, search=None, offset=0, limit=10, sort=None, sortType=None, period=None,
+                  lastReviewed=None, tags=None, sites=None, omitNonStandardRanges=None):
+    params = list_params(clinicId, search, offset, limit, sort, sortType, period, lastReviewed, tags, sites,
+                         omitNonStandardRanges)
+    docs, count, total = patient_list.list_page(context.services(), params)
     return {"data": [to_api(d) for d in docs], "meta": {"count": count, "totalCount": total}}, 200
 
 
@@ -67,7 +69,7 @@ def create_patient_from_user(clinicId, patientId, body=None):
 
 
 def get_patient(clinicId, patientId):
-    return to_api(store.get(context.db(), clinicId, patientId)), 200
+    return to_api(domain.get_patient(context.services(), clinicId, patientId)), 200
 
 
 def update_patient(clinicId, patientId, body=None):

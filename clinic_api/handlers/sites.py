@@ -7,7 +7,7 @@ from clinic_api import context
 from clinic_api.domain import tags as domain
 from clinic_api.errors import BODY_MISSING, BadRequest, bad_request
 from clinic_api.resources import tags as tag_view
-from clinic_api.store.ids import is_hex_id
+from clinic_api.ids import is_hex_id
 
 
 def _check_binding(body) -> None:

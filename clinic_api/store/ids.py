@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from bson import ObjectId
-from typing import TypeGuard
 
 from clinic_api.errors import NotFound
+from clinic_api.ids import is_hex_id
+
+__all__ = ["ZERO_ID", "hex_id", "is_hex_id", "object_id"]
 
 ZERO_ID = ObjectId("0" * 24)
-
-
-def is_hex_id(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
 def object_id(value: str | ObjectId, missing: str | None = None) -> ObjectId:

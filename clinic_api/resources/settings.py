@@ -1,8 +1,12 @@
-"""The `ehrSettings` sub-document of a clinic: its BSON shape and its API shape."""
+"""A clinic's settings <-> their API shapes: EHR (`ehrSettings`), MRN rules (`mrnSettings`) and
+patient-count limits (`patientCountSettings`)."""
 from __future__ import annotations
 
+from clinic_api import gotime, wire
+from clinic_api.errors import bad_request
 
-def to_api(ehr: dict) -> dict:
+
+def ehr_to_api(ehr: dict) -> dict:
     """ehrSettings.v1 of a stored `ehrSettings` sub-document (BSON `includeGmi` -> JSON `includeGMI`)."""
     out: dict = {}
     dest = ehr.get("destinationIds")
@@ -32,7 +36,7 @@ def to_api(ehr: dict) -> dict:
     return out
 
 
-def from_api(body: dict) -> dict:
+def ehr_from_api(body: dict) -> dict:
     """The stored `ehrSettings` sub-document of an ehrSettings.v1 body (replaces the whole one)."""
     dest = body.get("destinationIds")
     sched = body.get("scheduledReports") or {}
@@ -53,3 +57,55 @@ def from_api(body: dict) -> dict:
         "flowsheets": {"icode": True} if (body.get("flowsheets") or {}).get("icode") else {},
         "notes": {"includeGmi": True} if (body.get("notes") or {}).get("includeGMI") else {},
     }
+
+
+def mrn_from_api(body: dict) -> dict:
+    return {"required": bool(body.get("required")), "unique": bool(body.get("unique"))}
+
+
+def mrn_to_api(mrn: dict) -> dict:
+    return {"required": bool(mrn.get("required")), "unique": bool(mrn.get("unique"))}
+
+
+def limits_to_api(resolved: dict) -> dict:
+    """patientCountSettings.v1 of the resolved limits."""
+    out = {}
+    for key in ("hardLimit", "softLimit"):
+        if key in resolved:
+            limit = resolved[key]
+            entry = {}
+            if "endDate" in limit:
+                entry["endDate"] = wire.format_time(limit["endDate"])
+            entry["plan"] = limit["plan"]
+            if "startDate" in limit:
+                entry["startDate"] = wire.format_time(limit["startDate"])
+            out[key] = entry
+    return out
+
+
+def _limit_date(key: str, text: str):
+    """An RFC 3339 date-time with a zone offset, truncated to milliseconds as it is stored.
+    The reference silently stores year 1 for a string it cannot parse (e.g. one without an
+    offset): we answer 400 instead."""
+    try:
+        value = gotime.parse(text).instant
+    except gotime.GoTimeError:
+        value = None
+    if value is None:
+        raise bad_request(f"{key} is not an RFC 3339 date-time with a time zone offset")
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _limit_from_api(limit: dict) -> dict:
+    entry = {"plan": int(limit.get("plan") or 0)}
+    for key in ("startDate", "endDate"):
+        if limit.get(key) is not None:
+            entry[key] = _limit_date(key, limit[key])
+    if "startDate" in entry and "endDate" in entry and entry["startDate"] > entry["endDate"]:
+        raise bad_request()
+    return entry
+
+
+def limits_from_api(body: dict) -> dict:
+    """The stored `patientCountSettings` of a patientCountSettings.v1 body."""
+    return {key: _limit_from_api(body[key]) for key in ("hardLimit", "softLimit") if body.get(key) is not None}
