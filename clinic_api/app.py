@@ -10,7 +10,6 @@ from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
-from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 
 from clinic_api import errors, self_verified, services as services_mod, spec, validation, wire
@@ -19,6 +18,7 @@ from clinic_api.auth.middleware import Authorize, Gate, ResponseFormat
 from clinic_api.docs import Docs
 from clinic_api.observe import MetricsEndpoint, Observe
 from clinic_api.resolver import ClinicResolver
+from clinic_api.routing import RouteOnce
 from clinic_api.settings import Settings
 from clinic_api.store import client as store_client
 from clinic_api.store import indexes
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, services=None) -> connexion.Fla
         functools.partial(Gate, services=services),
         functools.partial(MetricsEndpoint, services=services),
         *docs,
-        RoutingMiddleware,
+        RouteOnce,  # connexion's routing, fed by the gate's resolution (routing.py)
         functools.partial(Authorize, services=services),
         self_verified.RequestValidation,  # connexion's, except for operations that verify their callers
         ResponseValidationMiddleware,
@@ -77,8 +77,10 @@ def create_app(settings: Settings | None = None, services=None) -> connexion.Fla
         jsonifier=WireJsonifier(),
         swagger_ui_options=None,
     )
+    # Coroutines, so connexion calls them on the event loop instead of hopping to a thread for each
+    # error (it runs plain functions in its thread pool); the rendering itself is unchanged.
     for exc_class, handler in errors.HANDLERS:
-        app.add_error_handler(exc_class, handler)
+        app.add_error_handler(exc_class, errors.on_loop(handler))
     app.app.config["JSON_SORT_KEYS"] = False
     app.services = services
     return app

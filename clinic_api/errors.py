@@ -113,6 +113,7 @@ DATABASE_UNAVAILABLE = "the database is unavailable; try again later"
 
 
 # --- rendering: the one place an error becomes a response ------------------------------------
+import functools  # noqa: E402
 import logging as _logging  # noqa: E402
 
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem  # noqa: E402
@@ -173,6 +174,18 @@ def render_database_error(request, exc: PyMongoError) -> ConnexionResponse:
         _log.warning("database unavailable: %s", type(exc).__name__)
         return _response(503, DATABASE_UNAVAILABLE, headers={"Retry-After": str(ServiceUnavailable.retry_after)})
     return render_unexpected(request, exc)
+
+
+def on_loop(render):
+    """`render` as a coroutine function: connexion awaits coroutine handlers directly and sends
+    plain ones to a worker thread. Rendering does no I/O (a log line at most), so it runs on the
+    event loop; the response it builds is the same."""
+
+    @functools.wraps(render)
+    async def handler(request, exc):
+        return render(request, exc)
+
+    return handler
 
 
 HANDLERS = (

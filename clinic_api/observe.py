@@ -8,6 +8,7 @@ counted.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clinic_api import metrics, request_id, spec
 from clinic_api.context import EXTENSION
+from clinic_api.routing import MATCHED
 from clinic_api.wire import dumps
 
 access_log = logging.getLogger("clinic_api.access")
@@ -38,7 +40,9 @@ def operation_of(scope: Scope) -> tuple[str | None, str | None]:
     if op:
         found = spec.operations().get(op)
         return op, found[1] if found else None
-    routes = spec.match(scope["path"])
+    routes = (scope.get("extensions") or {}).get(MATCHED)
+    if routes is None:
+        routes = spec.match(scope["path"])
     for route in routes:
         if scope["method"] in route.operations:
             return route.operations[scope["method"]], route.template
@@ -97,11 +101,27 @@ class Observe:
         docs = is_docs(scope["path"])
         op, route = (None, scope["path"]) if docs else operation_of(scope)
         label = op or ("docs" if docs else "unmatched")
-        metrics.REQUESTS.labels(label, metrics.status_class(status) if status else "none").inc()
-        metrics.LATENCY.labels(label).observe(seconds)
-        access_log.info("request", extra={
-            "method": scope["method"], "route": route, "operation_id": op, "status": status,
-            "duration_ms": round(seconds * 1000, 3), "caller": caller_of(scope)})
+        _counter(label, metrics.status_class(status) if status else "none").inc()
+        _histogram(label).observe(seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            # The record made directly: the same fields and line as access_log.info(...), without
+            # looking up the caller's source frame, which no line shows.
+            access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, "request", (), None,
+                                                    extra={"method": scope["method"], "route": route,
+                                                           "operation_id": op, "status": status,
+                                                           "duration_ms": round(seconds * 1000, 3),
+                                                           "caller": caller_of(scope)}))
+
+
+# The labelled children of the request metrics, looked up once per label set (a few dozen).
+@functools.lru_cache(maxsize=1024)
+def _counter(operation: str, status_class: str):
+    return metrics.REQUESTS.labels(operation, status_class)
+
+
+@functools.lru_cache(maxsize=512)
+def _histogram(operation: str):
+    return metrics.LATENCY.labels(operation)
 
 
 class MetricsEndpoint:

@@ -50,8 +50,41 @@ def routes() -> tuple[Route, ...]:
     return tuple(sorted(out, key=lambda r: -r.literals))
 
 
+@functools.lru_cache(maxsize=1)
+def _by_depth() -> dict[int, tuple[tuple[Route, ...], tuple[Route, ...]]]:
+    """Number of "/" in a path -> (its routes by specificity, as routes(); the same routes in the
+    contract's order). A template's parameters never span a "/", so a path can only match templates
+    with as many; the regexes themselves still decide, as before."""
+    depths = {r.template.count("/") for r in routes()}
+    ordered = [Route(t, _compile(t), 0, {}) for t in load()["paths"]]
+    position = {r.template: i for i, r in enumerate(ordered)}
+    table = {}
+    for depth in depths:
+        found = tuple(r for r in routes() if r.template.count("/") == depth)
+        table[depth] = (found, tuple(sorted(found, key=lambda r: position[r.template])))
+    return table
+
+
+_NONE: tuple[tuple[Route, ...], tuple[Route, ...]] = ((), ())
+
+
 def match(path: str) -> list[Route]:
-    return [r for r in routes() if r.regex.match(path)]
+    """The routes whose template matches `path`, most literal segments first."""
+    return [r for r in _by_depth().get(path.count("/"), _NONE)[0] if r.regex.match(path)]
+
+
+def resolve(path: str, method: str) -> tuple[str, dict[str, str]] | None:
+    """(operationId, path parameters) of the request, chosen as connexion's router (Starlette's)
+    chooses: the first template in the contract's order that matches the path and has the method.
+    None when no template has both."""
+    for route in _by_depth().get(path.count("/"), _NONE)[1]:
+        operation_id = route.operations.get(method)
+        if operation_id is None:
+            continue
+        found = route.regex.match(path)
+        if found:
+            return operation_id, found.groupdict()
+    return None
 
 
 @functools.lru_cache(maxsize=1)

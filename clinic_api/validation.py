@@ -119,6 +119,25 @@ for _name, _rx in KIN_FORMATS.items():
     FORMAT_CHECKER.checks(_name)(lambda value, _rx=_rx: not isinstance(value, str) or bool(_rx.match(value)))
 
 
+# Validators built once per schema object, not per request: the spec's schemas live as long as the
+# app, so a schema's id names it; the entry keeps the schema alive so the id cannot be reused. The
+# bound only matters if something passed throwaway schemas.
+_VALIDATORS: dict[tuple[int, type], tuple[dict, object]] = {}
+_VALIDATORS_MAX = 4096
+
+
+def validator_for(cls, schema: dict):
+    """The `cls` validator (with the reference's formats) of `schema`, built on first use."""
+    key = (id(schema), cls)
+    found = _VALIDATORS.get(key)
+    if found is None or found[0] is not schema:
+        if len(_VALIDATORS) >= _VALIDATORS_MAX:
+            _VALIDATORS.clear()
+        found = (schema, cls(schema, format_checker=FORMAT_CHECKER))
+        _VALIDATORS[key] = found
+    return found[1]
+
+
 def _fmt_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -253,7 +272,7 @@ class KinParameterValidator(ParameterValidator):
             return f"value {raw[0]}: an invalid integer: value out of range"
         if kind == "boolean":
             return None if raw[0] in GO_BOOLEANS else f"value {raw[0]}: an invalid boolean: invalid syntax"
-        err = first_error(RequestValidator(schema, format_checker=FORMAT_CHECKER), value)
+        err = first_error(validator_for(RequestValidator, schema), value)
         return reason(err) if err is not None else None
 
 
@@ -270,7 +289,7 @@ def _check_array(name, param, schema, value, raw):
     if len(raw) > 1 and param.get("explode", True) is False:
         raise errors.BadRequest(f"Invalid format for parameter {name}: parameter '{name}' is not exploded, "
                                 f"but is specified multiple times")
-    err = first_error(RequestValidator(schema, format_checker=FORMAT_CHECKER), value)
+    err = first_error(validator_for(RequestValidator, schema), value)
     if err is None:
         return None
     if err.absolute_path:
@@ -315,7 +334,7 @@ class KinBodyValidator(JSONRequestBodyValidator):
             if self._required:
                 raise errors.BadRequest(errors.BODY_MISSING)
             return None
-        err = first_error(DefaultingRequestValidator(self._schema, format_checker=FORMAT_CHECKER), body)
+        err = first_error(validator_for(DefaultingRequestValidator, self._schema), body)
         if err is not None:
             ref = getattr(self, "_ref", None)
             where = f" {ref}" if ref else ""

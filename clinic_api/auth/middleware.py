@@ -17,6 +17,7 @@ from clinic_api import errors, spec
 from clinic_api.auth import policy
 from clinic_api.auth.tokens import TokenInvalid
 from clinic_api.context import EXTENSION
+from clinic_api.routing import MATCHED, ROUTE
 from clinic_api.wire import dumps
 
 TOKEN_HEADER = "x-tidepool-session-token"
@@ -53,6 +54,8 @@ class Gate:
             await self.app(scope, receive, send)
             return
         routes = spec.match(path)
+        extensions = scope.setdefault("extensions", {})
+        extensions[MATCHED] = routes  # for the access log of a request refused here
         skipped = [r for r in routes if r.template in SKIPPED_TEMPLATES]
         if skipped or path.startswith("/v1/xealth/report/"):
             await self._skipped(scope, receive, send, skipped, method)
@@ -65,7 +68,9 @@ class Gate:
             raise errors.NotFound(errors.NO_OPERATION)
         if not any(method in r.operations for r in routes):
             raise errors.NotFound(errors.METHOD_NOT_ALLOWED)
-        scope.setdefault("extensions", {})[EXTENSION] = {"principal": principal, "services": self.services}
+        # The route is resolved here, once: routing.RouteOnce hands it to connexion as its own.
+        extensions[EXTENSION] = {"principal": principal, "services": self.services,
+                                 ROUTE: spec.resolve(path, method)}
         await self.app(scope, receive, send)
 
     async def _verify(self, token: str):
@@ -114,7 +119,8 @@ class Gate:
         if not routes:
             await _json(404, "Not Found")(scope, receive, send)
             return
-        scope.setdefault("extensions", {})[EXTENSION] = {"principal": None, "services": self.services}
+        scope.setdefault("extensions", {})[EXTENSION] = {"principal": None, "services": self.services,
+                                                         ROUTE: spec.resolve(scope["path"], method)}
         await self.app(scope, receive, send)
 
 

@@ -1,6 +1,7 @@
 """Session-token verification backends.
 
-standalone: HS256 tokens signed with CLINIC_TOKEN_SECRET, minted by `clinic-api token`.
+standalone: HS256 tokens signed with CLINIC_TOKEN_SECRET, minted by `clinic-api token`; a token is
+            verified once per its lifetime (cached by its SHA-256 until `exp`, at most 5 minutes).
 tidepool:   the reference's way: shoreline `GET /token/{token}` with this service's own server
             token (from `POST /serverlogin`); server tokens are cached for 5 minutes in an LRU of
             10,000 entries, user tokens are checked every time, failures are never cached.
@@ -8,10 +9,12 @@ tidepool:   the reference's way: shoreline `GET /token/{token}` with this servic
 from __future__ import annotations
 
 import collections
+import hashlib
 import logging
 import threading
 import time
 
+import cachetools
 import httpx
 import jwt
 
@@ -43,12 +46,38 @@ def mint(secret: str, user_id: str, *, server: bool = False, email: str = "", na
 
 
 class StandaloneTokens:
-    blocking = False  # a signature check: no I/O
+    """HS256 tokens, each verified once per its lifetime: a verified token's principal is kept in a
+    bounded cache keyed by the token's SHA-256 until the token's `exp` or for MAX_AGE_SECONDS,
+    whichever comes first (a token without `exp` is re-verified every MAX_AGE_SECONDS). Tokens
+    that fail are never cached."""
 
-    def __init__(self, secret: str):
+    blocking = False  # a signature check: no I/O
+    MAX_AGE_SECONDS = 300
+    CACHE_CAPACITY = 10_000
+
+    def __init__(self, secret: str, *, clock=time.time, capacity: int | None = None):
         self.secret = secret
+        self.clock = clock  # wall clock, the one `exp` is written in
+        self.cache: cachetools.TLRUCache = cachetools.TLRUCache(
+            maxsize=capacity or self.CACHE_CAPACITY, ttu=self._expires, timer=clock)
+        self.lock = threading.Lock()
+
+    def _expires(self, _key, value: tuple[Principal, float | None], now: float) -> float:
+        exp = value[1]
+        return now + self.MAX_AGE_SECONDS if exp is None else min(now + self.MAX_AGE_SECONDS, exp)
 
     def verify(self, token: str) -> Principal:
+        key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        with self.lock:
+            cached = self.cache.get(key)
+        if cached is not None:
+            return cached[0]
+        principal, exp = self._decode(token)
+        with self.lock:
+            self.cache[key] = (principal, exp)
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float | None]:
         try:
             claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM], options={"require": ["sub"]})
         except jwt.PyJWTError as exc:
@@ -57,9 +86,11 @@ class StandaloneTokens:
         if not isinstance(user_id, str) or not user_id:
             raise TokenInvalid("empty subject")
         # Only the JSON literal true makes a server token ("true", 1 and the like do not).
-        return Principal(user_id=user_id, is_server=claims.get("srv") is True,
-                         email=str(claims.get("email") or ""), name=str(claims.get("name") or ""),
-                         identity_provider=str(claims.get("idp") or ""))
+        principal = Principal(user_id=user_id, is_server=claims.get("srv") is True,
+                              email=str(claims.get("email") or ""), name=str(claims.get("name") or ""),
+                              identity_provider=str(claims.get("idp") or ""))
+        exp = claims.get("exp")  # PyJWT checked it is a number when present
+        return principal, (float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None)
 
 
 class _LRU:
