@@ -6,7 +6,7 @@ import pytest
 from bson import ObjectId
 
 from patients_support import T0, T1, insert_patient
-from clinic_api.errors import Duplicate, NotFound
+from clinic_api.errors import BadRequest, Duplicate, NotFound
 from clinic_api.domain import patients as domain
 from clinic_api.store import patient_docs, patient_queries, patients as store
 
@@ -54,16 +54,16 @@ def test_02_03_04_mrn_uniqueness_follows_the_flag(db):
     store.insert(db, new(uid(3), unique=True, mrn=None))
     store.insert(db, new(uid(4), unique=True, mrn=None))  # no MRN: outside the partial index
     store.insert(db, new(uid(5), unique=True, mrn="U"))
-    with pytest.raises(Duplicate) as err:
+    with pytest.raises(BadRequest) as err:
         store.insert(db, new(uid(6), unique=True, mrn="U"))
-    assert err.value.message == "duplicate: mrn must be unique"
+    assert err.value.message == "bad request: mrn must be unique"
     assert store.find(db, C, uid(6)) is None
 
 
 def test_05_update_to_a_taken_unique_mrn(db):
     store.insert(db, new(uid(1), unique=True, mrn="A"))
     store.insert(db, new(uid(2), unique=True, mrn="B"))
-    with pytest.raises(Duplicate):
+    with pytest.raises(BadRequest):
         store.update(db, C, uid(2), {"mrn": "A"})
     assert store.update(db, C, uid(2), {"mrn": "C"})["mrn"] == "C"
 

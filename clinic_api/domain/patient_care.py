@@ -9,8 +9,10 @@ from clinic_api import wire
 from clinic_api.domain import effects
 from clinic_api.domain import patient_rules as rules
 from clinic_api.errors import Conflict, NotFound
-from clinic_api.store import patient_docs as docs
+from clinic_api.resources.patients import data_source_from_api
 from clinic_api.store import patients as store
+from clinic_api.store import tags as tags_store
+from clinic_api.store import tx
 
 log = logging.getLogger("clinic_api.patients")
 CONNECT_REQUEST_LIFETIME = _dt.timedelta(days=30)
@@ -83,7 +85,7 @@ def update_data_sources(services, user_id: str, items: list) -> None:
     reference (a user without records is fine)."""
     db = services.store.db
     try:
-        store.set_data_sources_for_user(db, user_id, [docs.data_source(d) for d in items])
+        store.set_data_sources_for_user(db, user_id, [data_source_from_api(d) for d in items])
     except Exception as exc:  # noqa: BLE001 - the reference only logs a failed update
         log.error("data sources update failed: %s", type(exc).__name__)
         return
@@ -92,7 +94,22 @@ def update_data_sources(services, user_id: str, items: list) -> None:
 
 
 def assign_tag(services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:
-    store.assign_tag(services.store.db, clinic_id, tag_id, user_ids)
+    """Give the patients a tag the clinic has (404 `patient tag not found` otherwise, where the
+    reference assigns any id). The check and the patients' update run in one transaction that also
+    writes the clinic (tags_store.require), so a deletion of the tag either comes first (then 404)
+    or conflicts with it and runs again after, removing the tag from these patients too. Without
+    transactions (a standalone mongod) the tag is checked again after the update and taken back
+    from the patients when it was deleted meanwhile."""
+    db = services.store.db
+
+    def work(session):
+        tags_store.require(db, clinic_id, tag_id, session=session)
+        store.assign_tag(db, clinic_id, tag_id, user_ids, session=session)
+        if session is None and not tags_store.has(db, clinic_id, tag_id):
+            store.remove_tag(db, clinic_id, tag_id, user_ids)
+            raise NotFound(tags_store.TAG_NOT_FOUND)
+
+    tx.run(services.store, work)
 
 
 def remove_tag(services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:

@@ -105,7 +105,19 @@ def can_migrate(doc: dict) -> bool:
     return not doc.get("isMigrated") and profile_complete(doc) and len(doc.get("admins") or []) > 0
 
 
-# --- writes --------------------------------------------------------------------------------
+# --- writes -----------------------------------------------------------------------------------
+
+# Compare-and-swap on an array of the clinic (its tags, its sites), for rules no query can state
+# (names equal up to case folding): read, check, then update only while the array is exactly as read.
+CAS_ATTEMPTS = 1000
+
+
+def same_array(doc: dict, field: str) -> dict:
+    """A condition matching the clinic only while `field` is exactly as read in `doc` (absent or
+    null: still absent or null)."""
+    value = doc.get(field)
+    return {field: value if isinstance(value, list) else None}
+
 
 # Field order of the reference's clinic document (its struct order); the deletion archive holds
 # only these fields, as the reference re-encodes the clinic before archiving it.

@@ -11,14 +11,16 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from clinic_api import wire
-from clinic_api.errors import Duplicate, NotFound
+from clinic_api.errors import ApiError, BadRequest, Duplicate, NotFound
 from clinic_api.store import deletions
 from clinic_api.store.ids import object_id
 
 COLLECTION = "patients"
 PATIENT_NOT_FOUND = "patient not found"
 ALREADY_MEMBER = "duplicate: patient is already a member of the clinic"
-MRN_TAKEN = "duplicate: mrn must be unique"
+# A unique-MRN index violation (two writes that both passed the pre-check) answers as the pre-check
+# does (domain/patient_rules.py), so a duplicate MRN gets one answer whatever the timing.
+MRN_TAKEN = "bad request: mrn must be unique"
 PERMISSIONS = ("custodian", "view", "upload", "note")
 
 
@@ -35,11 +37,12 @@ def is_custodial(doc: dict | None) -> bool:
     return isinstance(perms, dict) and "custodian" in perms
 
 
-def duplicate_error(exc: DuplicateKeyError) -> Duplicate:
-    """The 409 for a unique-index violation: the MRN index or the (clinic, user) index."""
+def duplicate_error(exc: DuplicateKeyError) -> ApiError:
+    """The answer to a unique-index violation: the MRN index (400, as the pre-check) or the
+    (clinic, user) index (409)."""
     pattern = (exc.details or {}).get("keyPattern") or {}
     if "mrn" in pattern or "UniqueMrn" in str(exc):
-        return Duplicate(MRN_TAKEN)
+        return BadRequest(MRN_TAKEN)
     return Duplicate(ALREADY_MEMBER)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 
 from clinic_api import wire
 from clinic_api.errors import BadRequest, Conflict, ConstraintViolation, Duplicate, NotFound, constraint
@@ -71,39 +70,48 @@ def annotated(db, clinic_id, session=None) -> dict:
 # --- clinic side -------------------------------------------------------------------------------
 
 def create(db, clinic_id, name: str, session=None, doc: dict | None = None) -> dict:
-    """Add a site: 409 duplicate name (checked first), then 422 at 50 sites."""
-    doc = doc if doc is not None else clinics.get(db, clinic_id, session=session)
-    if name_taken(doc, name):
-        raise Duplicate(DUPLICATE)
-    if len(doc.get("sites") or []) >= MAX_SITES:
-        raise constraint(TOO_MANY)
-    site = {"id": ObjectId(), "name": name}
-    updated = db.clinics.find_one_and_update(
-        {"_id": doc["_id"]}, {"$push": {"sites": site}, "$set": {"updatedTime": wire.now()}},
-        return_document=ReturnDocument.AFTER, session=session)
-    if updated is None:
-        raise NotFound(clinics.CLINIC_NOT_FOUND)
-    return site
+    """Add a site: 409 duplicate name (checked first), then 422 at 50 sites. A compare-and-swap on
+    the clinic's `sites` (see store/tags.py): the push happens only if the sites are still those
+    the rules were checked on, else the attempt starts again."""
+    for _ in range(clinics.CAS_ATTEMPTS):
+        doc = doc if doc is not None else clinics.get(db, clinic_id, session=session)
+        if name_taken(doc, name):
+            raise Duplicate(DUPLICATE)
+        if len(doc.get("sites") or []) >= MAX_SITES:
+            raise constraint(TOO_MANY)
+        site: dict = {"id": ObjectId(), "name": name}
+        res = db.clinics.update_one(
+            {"_id": doc["_id"], **clinics.same_array(doc, "sites"), f"sites.{MAX_SITES - 1}": {"$exists": False}},
+            {"$push": {"sites": site}, "$set": {"updatedTime": wire.now()}}, session=session)
+        if res.matched_count == 1:
+            return site
+        doc = None
+    raise Conflict("conflict")
 
 
 def rename(db, clinic_id, site_id, name: str, session=None) -> dict:
     """Rename the site on the clinic and on every patient carrying it. 404 / 409 are prefixed
-    `checking site constraints:`; an unknown site is 422."""
-    try:
-        doc = clinics.get(db, clinic_id, session=session)
-    except NotFound:
-        raise NotFound(f"checking site constraints: {clinics.CLINIC_NOT_FOUND}") from None
-    if name_taken(doc, name):
-        raise Duplicate(f"checking site constraints: {DUPLICATE}")
+    `checking site constraints:`; an unknown site is 422. The clinic's part is a compare-and-swap
+    on its `sites`, as create."""
     oid = object_id(site_id)
-    now = wire.now()
-    res = db.clinics.update_one({"_id": doc["_id"], "sites.id": oid},
-                                {"$set": {"sites.$.name": name, "updatedTime": now}}, session=session)
-    if res.matched_count == 0:
-        raise constraint(NO_SUCH_SITE)
-    db.patients.update_many({"clinicId": doc["_id"], "sites.id": oid},
-                            {"$set": {"sites.$.name": name, "updatedTime": now}}, session=session)
-    return find(annotated(db, doc["_id"], session=session), oid)
+    for _ in range(clinics.CAS_ATTEMPTS):
+        try:
+            doc = clinics.get(db, clinic_id, session=session)
+        except NotFound:
+            raise NotFound(f"checking site constraints: {clinics.CLINIC_NOT_FOUND}") from None
+        if name_taken(doc, name):
+            raise Duplicate(f"checking site constraints: {DUPLICATE}")
+        index = next((i for i, s in enumerate(doc.get("sites") or []) if s.get("id") == oid), None)
+        if index is None:
+            raise constraint(NO_SUCH_SITE)
+        now = wire.now()
+        res = db.clinics.update_one({"_id": doc["_id"], **clinics.same_array(doc, "sites")},
+                                    {"$set": {f"sites.{index}.name": name, "updatedTime": now}}, session=session)
+        if res.matched_count == 1:
+            db.patients.update_many({"clinicId": doc["_id"], "sites.id": oid},
+                                    {"$set": {"sites.$.name": name, "updatedTime": now}}, session=session)
+            return find(annotated(db, doc["_id"], session=session), oid)
+    raise Conflict("conflict")
 
 
 def remove(db, clinic_id, site_id, session=None) -> None:

@@ -6,10 +6,8 @@ removing every U+0020 space and lower-casing. At most 50 tags per clinic.
 from __future__ import annotations
 
 from bson import ObjectId
-from pymongo import ReturnDocument
-
 from clinic_api import wire
-from clinic_api.errors import Duplicate, NotFound, constraint
+from clinic_api.errors import Conflict, Duplicate, NotFound, constraint
 from clinic_api.store import clinics
 from clinic_api.store.ids import object_id
 
@@ -17,6 +15,7 @@ MAX_TAGS = 50
 TOO_MANY = f"the clinic already has the maximum number of {MAX_TAGS} patient tags"
 DUPLICATE = "duplicate patient tag"
 TAG_NOT_FOUND = "patient tag not found"
+ASSIGNMENTS = "patientTagAssignments"  # bookkeeping of ours on the clinic: see require()
 
 # Go's unicode.IsSpace: ASCII spaces, U+0085, U+00A0 and the Unicode space separators.
 _GO_SPACES = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009" \
@@ -48,40 +47,67 @@ def is_duplicate(doc: dict, name: str, except_id=None) -> bool:
 
 
 # --- clinic side -----------------------------------------------------------------------------
+#
+# The name rules (a duplicate ignores case and spaces, at most 50 tags) cannot be written as a query
+# on the stored names, so each change is a compare-and-swap: the clinic is read, the rules checked on
+# its tags, and the update is conditioned on `patientTags` being exactly the array that was checked.
+# A concurrent change makes the condition fail and the attempt starts again on the new array: the
+# write itself enforces the rules (never two tags of one name, never more than 50), on every store.
 
 def create(db, clinic_id, name: str) -> dict:
     """Add a tag; 422 at 50 tags (checked before the duplicate test), 409 duplicate name."""
-    doc = clinics.get(db, clinic_id)
     name = trim(name)
-    if len(doc.get("patientTags") or []) >= MAX_TAGS:
-        raise constraint(TOO_MANY)
-    if is_duplicate(doc, name):
-        raise Duplicate(DUPLICATE)
-    tag = {"_id": ObjectId()}
-    if name:
-        tag["name"] = name
-    updated = db.clinics.find_one_and_update(
-        {"_id": doc["_id"]}, {"$addToSet": {"patientTags": tag}, "$set": {"updatedTime": wire.now()}},
-        return_document=ReturnDocument.AFTER)
-    if updated is None:
-        raise NotFound(clinics.CLINIC_NOT_FOUND)
-    return tag
+    for _ in range(clinics.CAS_ATTEMPTS):
+        doc = clinics.get(db, clinic_id)
+        if len(doc.get("patientTags") or []) >= MAX_TAGS:
+            raise constraint(TOO_MANY)
+        if is_duplicate(doc, name):
+            raise Duplicate(DUPLICATE)
+        tag: dict = {"_id": ObjectId()}
+        if name:
+            tag["name"] = name
+        res = db.clinics.update_one(
+            {"_id": doc["_id"], **clinics.same_array(doc, "patientTags"),
+             f"patientTags.{MAX_TAGS - 1}": {"$exists": False}},
+            {"$addToSet": {"patientTags": tag}, "$set": {"updatedTime": wire.now()}})
+        if res.matched_count == 1:
+            return tag
+    raise Conflict("conflict")
 
 
 def rename(db, clinic_id, tag_id, name: str) -> dict:
     """Rename a tag; 409 when another tag has the name, 404 when the clinic has no such tag."""
-    doc = clinics.get(db, clinic_id)
     name = trim(name)
     oid = object_id(tag_id)
-    if is_duplicate(doc, name, except_id=oid):
-        raise Duplicate(DUPLICATE)
-    if find(doc, oid) is None:
-        raise NotFound(TAG_NOT_FOUND)
-    res = db.clinics.update_one({"_id": doc["_id"], "patientTags._id": oid},
-                                {"$set": {"patientTags.$.name": name, "updatedTime": wire.now()}})
+    for _ in range(clinics.CAS_ATTEMPTS):
+        doc = clinics.get(db, clinic_id)
+        if is_duplicate(doc, name, except_id=oid):
+            raise Duplicate(DUPLICATE)
+        index = next((i for i, t in enumerate(doc.get("patientTags") or []) if t.get("_id") == oid), None)
+        if index is None:
+            raise NotFound(TAG_NOT_FOUND)
+        res = db.clinics.update_one({"_id": doc["_id"], **clinics.same_array(doc, "patientTags")},
+                                    {"$set": {f"patientTags.{index}.name": name, "updatedTime": wire.now()}})
+        if res.matched_count == 1:
+            return {"_id": oid, "name": name}
+    raise Conflict("conflict")
+
+
+def require(db, clinic_id, tag_id, session=None) -> None:
+    """Hold the tag for an assignment: 404 when the clinic or the tag is unknown. It writes the
+    clinic document (a counter the reference ignores, `patientTagAssignments`), so that inside a
+    transaction an assignment and a deletion of the tag conflict: one of them runs again and sees
+    the other's outcome, and no patient is left holding a deleted tag."""
+    res = db.clinics.update_one({"_id": object_id(clinic_id), "patientTags._id": object_id(tag_id)},
+                                {"$inc": {ASSIGNMENTS: 1}}, session=session)
     if res.matched_count == 0:
+        clinics.get(db, clinic_id, session=session)
         raise NotFound(TAG_NOT_FOUND)
-    return {"_id": oid, "name": name}
+
+
+def has(db, clinic_id, tag_id, session=None) -> bool:
+    return db.clinics.count_documents({"_id": object_id(clinic_id), "patientTags._id": object_id(tag_id)},
+                                      session=session, limit=1) == 1
 
 
 def remove(db, clinic_id, tag_id, session=None) -> None:
