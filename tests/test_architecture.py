@@ -139,3 +139,36 @@ def test_the_resolver_check_refuses_a_missing_an_unknown_and_a_shared_handler():
         resolver.check(["GetClinic"], {"GetClinic": handler, "Nope": lambda: None})
     with pytest.raises(resolver.MissingHandler, match="GetClinic, UpdateClinic"):
         resolver.check(["GetClinic", "UpdateClinic"], {"GetClinic": handler, "UpdateClinic": handler})
+
+
+# --- explicit wiring: every services / db parameter says what it is --------------------------------
+
+PARAMETER_TYPES = {"services": "Services", "db": "Database"}
+# Modules whose parameters are not annotated yet (changes to them were in flight). Shrink only.
+UNANNOTATED_KNOWN = {"clinic_api.app", "clinic_api.auth.middleware", "clinic_api.observe",
+                     "clinic_api.domain.patient_care", "clinic_api.store.clinics", "clinic_api.store.patients",
+                     "clinic_api.store.sites", "clinic_api.store.tags"}
+
+
+def _unannotated(path: pathlib.Path) -> list[str]:
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            for arg in a.posonlyargs + a.args + a.kwonlyargs:
+                expected = PARAMETER_TYPES.get(arg.arg)
+                if expected is None:
+                    continue
+                found = ast.unparse(arg.annotation) if arg.annotation is not None else None
+                if found is None or expected not in found:
+                    out.append(f"{node.name}({arg.arg}: {found})")
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_services_and_db_parameters_are_annotated(name):
+    found = _unannotated(MODULES[name])
+    if name in UNANNOTATED_KNOWN:
+        assert found, f"{name} is annotated now: remove it from UNANNOTATED_KNOWN"
+        return
+    assert found == [], f"{name}: {found}"

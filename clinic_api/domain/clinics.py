@@ -2,6 +2,8 @@
 change together or not at all."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clinic_api.domain import effects
 from clinic_api.domain import patients as patients_domain
 from clinic_api.resources import clinics as clinic_view
@@ -12,8 +14,11 @@ from clinic_api.store import deletions, tx
 from clinic_api.store import patients as patients_store
 from clinic_api.store.ids import object_id
 
+if TYPE_CHECKING:
+    from clinic_api.services import Services
 
-def create_clinic(services, creator_id: str, body: dict) -> dict:
+
+def create_clinic(services: Services, creator_id: str, body: dict) -> dict:
     users = services.users
     user = users.get_user(creator_id)  # 404 "not found" for an unknown user (tidepool mode)
     profile = users.get_profile(creator_id)
@@ -44,7 +49,7 @@ def create_clinic(services, creator_id: str, body: dict) -> dict:
     return clinics_store.annotate(store.db, [doc])[0]
 
 
-def delete_clinic(services, clinic_id: str, deleted_by: str | None) -> None:
+def delete_clinic(services: Services, clinic_id: str, deleted_by: str | None) -> None:
     """Delete an empty clinic (or one holding only the demo patient) with all its clinicians,
     archiving each deleted document; in the reference's order, all in one transaction:
     400 when patients remain, 404 clinic not found when it does not exist."""

@@ -8,6 +8,7 @@ the invite service's domain outcomes, in our {"message"} error format.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from clinic_api import wire
 from clinic_api.domain import memberships, notifications
@@ -18,6 +19,9 @@ from clinic_api.store import clinics as clinics_store
 from clinic_api.store import invites as store
 from clinic_api.store import tx
 from clinic_api.store.ids import hex_id
+
+if TYPE_CHECKING:
+    from clinic_api.services import Services
 
 log = logging.getLogger("clinic_api.invites")
 NO_MATCH = "No matching invite was found"
@@ -58,7 +62,7 @@ def restrictions_for(clinic: dict, username: str, identity_provider: str) -> dic
     return out
 
 
-def _profile(services, user_id: str) -> tuple[dict | None, str]:
+def _profile(services: Services, user_id: str) -> tuple[dict | None, str]:
     """(profile, creator userid) for a list item; failures leave the profile out."""
     try:
         profile = services.users.get_profile(user_id) or None
@@ -67,7 +71,7 @@ def _profile(services, user_id: str) -> tuple[dict | None, str]:
     return profile, user_id
 
 
-def _self_user(services, user_id: str) -> dict:
+def _self_user(services: Services, user_id: str) -> dict:
     """The caller's own account (the policy already checked the caller is that user)."""
     try:
         user = services.users.get_user(user_id)
@@ -78,12 +82,12 @@ def _self_user(services, user_id: str) -> dict:
     return user
 
 
-def _invitee_id(services, email: str) -> str:
+def _invitee_id(services: Services, email: str) -> str:
     found = services.users.find_by_email(email) if email else None
     return (found or {}).get("userid") or ""
 
 
-def _send_invitation(services, confirmation: dict, profile: dict | None) -> None:
+def _send_invitation(services: Services, confirmation: dict, profile: dict | None) -> None:
     try:
         notifications.clinician_invitation(services, confirmation, profile)
     except MailError:
@@ -92,7 +96,7 @@ def _send_invitation(services, confirmation: dict, profile: dict | None) -> None
 
 # --- clinician invites, the clinic's side ------------------------------------------------------
 
-def invite_clinician(services, caller_id: str, clinic_id: str, email: str, roles: list) -> dict:
+def invite_clinician(services: Services, caller_id: str, clinic_id: str, email: str, roles: list) -> dict:
     """The invite record (what InviteClinician answers) and its pending confirmation, then the email."""
     db = services.store.db
     clinic = clinics_store.get(db, clinic_id)
@@ -114,7 +118,7 @@ def invite_clinician(services, caller_id: str, clinic_id: str, email: str, roles
     return record
 
 
-def resend_invite(services, caller_id: str, clinic_id: str, invite_id: str) -> dict:
+def resend_invite(services: Services, caller_id: str, clinic_id: str, invite_id: str) -> dict:
     """The pending confirmation refreshed from the invite record and mailed again."""
     db = services.store.db
     clinic = clinics_store.get(db, clinic_id)
@@ -146,7 +150,7 @@ def resend_invite(services, caller_id: str, clinic_id: str, invite_id: str) -> d
     return store.to_api(saved, profile=profile, creator_userid=saved["creatorId"])
 
 
-def delete_invite(services, clinic_id: str, invite_id: str) -> None:
+def delete_invite(services: Services, clinic_id: str, invite_id: str) -> None:
     """Cancel: the invite record goes, a pending confirmation becomes `canceled`. Idempotent."""
     db = services.store.db
 
@@ -163,7 +167,7 @@ def delete_invite(services, clinic_id: str, invite_id: str) -> None:
     tx.run(services.store, work)
 
 
-def get_clinician_invite(services, clinic_id: str, invite_id: str) -> dict:
+def get_clinician_invite(services: Services, clinic_id: str, invite_id: str) -> dict:
     db = services.store.db
     clinicians_store.get_invite(db, clinic_id, invite_id)
     confirmation = store.find_one(db, invite_id, type_=store.CLINICIAN_INVITATION, status=store.PENDING)
@@ -174,7 +178,7 @@ def get_clinician_invite(services, clinic_id: str, invite_id: str) -> dict:
 
 # --- clinician invites, the invitee's side -----------------------------------------------------
 
-def list_clinician_invites(services, principal, user_id: str) -> list[dict]:
+def list_clinician_invites(services: Services, principal, user_id: str) -> list[dict]:
     """The user's pending invites (claiming those sent to their email before they signed up),
     each with whether the clinic's membership restrictions let them accept."""
     db = services.store.db
@@ -198,7 +202,7 @@ def list_clinician_invites(services, principal, user_id: str) -> list[dict]:
     return out
 
 
-def dismiss_clinician_invite(services, user_id: str, invite_id: str) -> None:
+def dismiss_clinician_invite(services: Services, user_id: str, invite_id: str) -> None:
     """Decline: the invite record goes, the confirmation becomes `declined`. Idempotent."""
     db = services.store.db
     _self_user(services, user_id)
@@ -218,7 +222,7 @@ def dismiss_clinician_invite(services, user_id: str, invite_id: str) -> None:
     tx.run(services.store, work)
 
 
-def accept_clinician_invite(services, principal, user_id: str, invite_id: str) -> dict:
+def accept_clinician_invite(services: Services, principal, user_id: str, invite_id: str) -> dict:
     """The invite becomes the user's membership and the confirmation `completed`, together. A
     repeated or concurrent accept finds no pending invite: exactly one membership results."""
     db = services.store.db
@@ -247,7 +251,7 @@ def accept_clinician_invite(services, principal, user_id: str, invite_id: str) -
 
 # --- patient invites ---------------------------------------------------------------------------
 
-def patient_invites(services, clinic_id: str) -> list[dict]:
+def patient_invites(services: Services, clinic_id: str) -> list[dict]:
     db = services.store.db
     out = []
     for confirmation in store.find_pending(db, type_=store.CARETEAM_INVITATION, clinic_id=clinic_id):
@@ -269,7 +273,7 @@ def _patient_fields(body: dict) -> dict:
     return fields
 
 
-def accept_patient_invitation(services, clinic_id: str, invite_id: str, body: dict | None) -> dict:
+def accept_patient_invitation(services: Services, clinic_id: str, invite_id: str, body: dict | None) -> dict:
     """The sharing patient becomes a patient of the clinic (or stays the one they already are) and
     the confirmation `completed`, together. Returns the patient document."""
     from clinic_api.domain import patients

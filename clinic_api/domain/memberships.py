@@ -9,6 +9,7 @@ MongoDB without transactions.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from clinic_api.domain import effects
 from clinic_api.domain import patients as patients_domain
@@ -21,6 +22,10 @@ from clinic_api.store import deletions, tx
 from clinic_api.integrations import service_accounts
 from clinic_api.store.ids import object_id
 
+if TYPE_CHECKING:
+    from pymongo.database import Database
+    from clinic_api.services import Services
+
 log = logging.getLogger("clinic_api.memberships")
 ADMIN_ROLE = clinicians_store.ADMIN_ROLE
 NEEDS_ADMIN = "the clinic must have at least one admin"
@@ -28,7 +33,7 @@ NEEDS_ADMIN = "the clinic must have at least one admin"
 
 # --- guards and the admins array ---------------------------------------------------------------
 
-def migrated_clinic(db, clinic_id, session=None) -> dict:
+def migrated_clinic(db: Database, clinic_id, session=None) -> dict:
     """The clinic, which must exist (404) and be migrated (422), as the reference checks first."""
     clinic = clinics_store.get(db, clinic_id, session=session)
     if clinic.get("isMigrated") is not True:
@@ -45,7 +50,8 @@ def check_admins_remain(clinic: dict, user_id: str, admin_after: bool, allow_orp
         raise constraint(NEEDS_ADMIN)
 
 
-def sync_admin(db, clinic_id, user_id: str, admin_after: bool, *, allow_orphaning=False, session=None) -> None:
+def sync_admin(db: Database, clinic_id, user_id: str, admin_after: bool, *, allow_orphaning=False,
+               session=None) -> None:
     """Keep `admins` in step with one member: $addToSet when they are an admin after the change,
     else $pull (guarded by the clinic's updatedTime, as the reference)."""
     oid = object_id(clinic_id)
@@ -70,7 +76,7 @@ def roles_changed(old, new: list) -> bool:
 
 # --- clinician records --------------------------------------------------------------------------
 
-def create_in(db, clinic: dict, *, email: str | None, roles: list, user_id=None, invite_id=None, name=None,
+def create_in(db: Database, clinic: dict, *, email: str | None, roles: list, user_id=None, invite_id=None, name=None,
               service_account=False, session=None) -> dict:
     """Insert a member (with user id) or an invite (without) into a migrated clinic."""
     oid = clinic["_id"]
@@ -88,7 +94,8 @@ def create_in(db, clinic: dict, *, email: str | None, roles: list, user_id=None,
     return clinicians_store.get_by_oid(db, doc["_id"], session=session)
 
 
-def create_clinician(services, clinic_id: str, *, email: str | None, roles: list, user_id=None, invite_id=None,
+def create_clinician(services: Services, clinic_id: str, *, email: str | None, roles: list, user_id=None,
+                     invite_id=None,
                      name=None, service_account=False) -> dict:
     store = services.store
     migrated_clinic(store.db, clinic_id)
@@ -101,7 +108,7 @@ def create_clinician(services, clinic_id: str, *, email: str | None, roles: list
     return tx.run(store, work)
 
 
-def update_clinician(services, clinic_id: str, user_id: str, *, roles: list, name, updated_by: str) -> dict:
+def update_clinician(services: Services, clinic_id: str, user_id: str, *, roles: list, name, updated_by: str) -> dict:
     """New roles and name (an absent name clears it). Returns the record after the change."""
     store = services.store
     db = store.db
@@ -126,7 +133,7 @@ def update_clinician(services, clinic_id: str, user_id: str, *, roles: list, nam
     return doc
 
 
-def delete_clinician(services, clinic_id: str, user_id: str, deleted_by: str | None) -> None:
+def delete_clinician(services: Services, clinic_id: str, user_id: str, deleted_by: str | None) -> None:
     """Archive and delete a member; the last admin cannot go (422, nothing changed)."""
     store = services.store
     db = store.db
@@ -145,7 +152,7 @@ def delete_clinician(services, clinic_id: str, user_id: str, deleted_by: str | N
 
 # --- reads ----------------------------------------------------------------------------------
 
-def list_clinicians(services, clinic_id: str, *, search: str | None, email: str | None, role: str | None,
+def list_clinicians(services: Services, clinic_id: str, *, search: str | None, email: str | None, role: str | None,
                     offset: int, limit: int) -> list[dict]:
     """Members and invites of a clinic; a search uses the text index where the server has one."""
     store = services.store
@@ -153,25 +160,26 @@ def list_clinicians(services, clinic_id: str, *, search: str | None, email: str 
                                       limit=limit, text_index=store.text_search)
 
 
-def get_clinician(services, clinic_id: str, user_id: str) -> dict:
+def get_clinician(services: Services, clinic_id: str, user_id: str) -> dict:
     return clinicians_store.get(services.store.db, clinic_id, user_id)
 
 
-def get_invite(services, clinic_id: str, invite_id: str) -> dict:
+def get_invite(services: Services, clinic_id: str, invite_id: str) -> dict:
     return clinicians_store.get_invite(services.store.db, clinic_id, invite_id)
 
 
-def all_relationships(services, *, offset: int, limit: int) -> list[dict]:
+def all_relationships(services: Services, *, offset: int, limit: int) -> list[dict]:
     db = services.store.db
     return relationships(db, clinicians_store.list_all(db, offset=offset, limit=limit))
 
 
-def relationships_of_user(services, user_id: str, *, offset: int, limit: int) -> list[dict]:
+def relationships_of_user(services: Services, user_id: str, *, offset: int, limit: int) -> list[dict]:
     db = services.store.db
     return relationships(db, clinicians_store.list_for_user(db, user_id, offset=offset, limit=limit))
 
 
-def add_service_account(services, clinic_id: str, *, name: str | None, client_id: str, client_secret: str) -> dict:
+def add_service_account(services: Services, clinic_id: str, *, name: str | None, client_id: str,
+                        client_secret: str) -> dict:
     """A CLINIC_MEMBER record for a service account, whose user id the token endpoint gives."""
     migrated_clinic(services.store.db, clinic_id)
     user_id = service_accounts.subject_for(services.settings.service_token_endpoint, client_id, client_secret)
@@ -179,7 +187,7 @@ def add_service_account(services, clinic_id: str, *, name: str | None, client_id
                             service_account=True)
 
 
-def relationships(db, records: list[dict]) -> list[dict]:
+def relationships(db: Database, records: list[dict]) -> list[dict]:
     """[{clinic, clinician}] in the records' order; records of a clinic that no longer exists are
     left out (the reference fails the whole request with a 500)."""
     ids = list({r["clinicId"] for r in records})
@@ -197,7 +205,7 @@ def relationships(db, records: list[dict]) -> list[dict]:
 
 # --- invites --------------------------------------------------------------------------------
 
-def associate_in(db, clinic: dict, invite_id: str, user_id: str, name: str | None, session=None) -> dict:
+def associate_in(db: Database, clinic: dict, invite_id: str, user_id: str, name: str | None, session=None) -> dict:
     """The pending invite becomes the user's membership (admins kept in step)."""
     invite = clinicians_store.get_invite(db, clinic["_id"], invite_id, session=session)
     if clinicians_store.any_matching(db, clinic["_id"], user_id=user_id, session=session):
@@ -209,7 +217,7 @@ def associate_in(db, clinic: dict, invite_id: str, user_id: str, name: str | Non
     return doc
 
 
-def associate_invite(services, clinic_id: str, invite_id: str, user_id: str) -> dict:
+def associate_invite(services: Services, clinic_id: str, invite_id: str, user_id: str) -> dict:
     store = services.store
     migrated_clinic(store.db, clinic_id)
     name = profile_name(services, user_id)
@@ -221,7 +229,7 @@ def associate_invite(services, clinic_id: str, invite_id: str, user_id: str) -> 
     return tx.run(store, work)
 
 
-def delete_invited(services, clinic_id: str, invite_id: str, session=None) -> None:
+def delete_invited(services: Services, clinic_id: str, invite_id: str, session=None) -> None:
     """Delete a pending invite record (no archive, no admin change); 404 when there is none."""
     db = services.store.db
     migrated_clinic(db, clinic_id, session=session)
@@ -229,13 +237,13 @@ def delete_invited(services, clinic_id: str, invite_id: str, session=None) -> No
         raise NotFound(clinicians_store.NOT_FOUND)
 
 
-def profile_name(services, user_id: str) -> str | None:
+def profile_name(services: Services, user_id: str) -> str | None:
     return (services.users.get_profile(user_id) or {}).get("fullName") or None
 
 
 # --- a user across all clinics ----------------------------------------------------------------
 
-def delete_user_from_clinics(services, user_id: str) -> None:
+def delete_user_from_clinics(services: Services, user_id: str) -> None:
     """The user leaves every clinic (orphaning allowed); a clinic left without any clinician
     record loses its non-custodial patients. The patient records of the user are the patients
     module's (called first, as the reference does)."""
@@ -259,7 +267,7 @@ def delete_user_from_clinics(services, user_id: str) -> None:
     tx.run(store, work)
 
 
-def set_user_email(services, user_id: str, email: str | None) -> None:
+def set_user_email(services: Services, user_id: str, email: str | None) -> None:
     """The user's new email on all their clinician records (a clash with another record of one
     of those clinics is 422 and nothing is written), then on their patient records (where no
     email means: remove it)."""

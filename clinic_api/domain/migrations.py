@@ -14,6 +14,8 @@ there a migration is only recorded and stays PENDING until someone updates it.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
 
 from clinic_api.errors import NotFound, constraint
@@ -22,11 +24,14 @@ from clinic_api.store import clinics as clinics_store
 from clinic_api.store import migrations as migrations_store
 from clinic_api.store import tx
 
+if TYPE_CHECKING:
+    from clinic_api.services import Services
+
 LEGACY_ROLE = "clinic"
 ADMIN_ROLE = "CLINIC_ADMIN"
 
 
-def assert_legacy_clinician(services, user_id: str) -> dict:
+def assert_legacy_clinician(services: Services, user_id: str) -> dict:
     """The user, who must hold the legacy role `clinic` (exactly that string; `clinician` does
     not qualify). Unknown to the user service: 404 `not found` (tidepool mode); standalone
     knows only users it has recorded, so an unknown user simply has no role."""
@@ -36,7 +41,7 @@ def assert_legacy_clinician(services, user_id: str) -> dict:
     return user
 
 
-def enable_new_clinic_experience(services, user_id: str) -> dict:
+def enable_new_clinic_experience(services: Services, user_id: str) -> dict:
     """Create an empty, not yet migrated clinic with the legacy user as its only admin; the
     clinic and the admin's clinician record are written together or not at all. No duplicate
     protection (a second call makes a second clinic), no demo patient, as the reference."""
@@ -62,7 +67,7 @@ def enable_new_clinic_experience(services, user_id: str) -> dict:
     return tx.run(store, work)
 
 
-def trigger_initial_migration(services, clinic_id: str) -> dict:
+def trigger_initial_migration(services: Services, clinic_id: str) -> dict:
     """Record the PENDING migration of the clinic's single admin and mark the clinic migrated,
     atomically. Checks in the reference's order: 404 clinic not found; 422 already migrated;
     422 incomplete profile; 422 not exactly one admin (the reference: 500); the admin's legacy
@@ -89,7 +94,7 @@ def trigger_initial_migration(services, clinic_id: str) -> dict:
     return tx.run(store, work)
 
 
-def migrate_legacy_clinician(services, clinic_id: str, user_id: str) -> dict:
+def migrate_legacy_clinician(services: Services, clinic_id: str, user_id: str) -> dict:
     """Queue the migration of another legacy clinician of an already migrated clinic: 404
     clinician not found (the user is no clinician of the clinic), 404 clinic not found, 422 when
     the clinic is NOT migrated (with the reference's misleading text, kept because clients see
@@ -103,14 +108,14 @@ def migrate_legacy_clinician(services, clinic_id: str, user_id: str) -> dict:
     return migrations_store.insert_pending(db, clinic["_id"], user_id)
 
 
-def list_for_clinic(services, clinic_id: str) -> list[dict]:
+def list_for_clinic(services: Services, clinic_id: str) -> list[dict]:
     return migrations_store.list_for_clinic(services.store.db, clinic_id)
 
 
-def get(services, clinic_id: str, user_id: str) -> dict:
+def get(services: Services, clinic_id: str, user_id: str) -> dict:
     return migrations_store.get(services.store.db, clinic_id, user_id)
 
 
-def set_status(services, clinic_id: str, user_id: str, status: str) -> dict:
+def set_status(services: Services, clinic_id: str, user_id: str, status: str) -> dict:
     """The record with its new status (stored as given, an empty one too, as the reference)."""
     return migrations_store.set_status(services.store.db, clinic_id, user_id, status)

@@ -7,15 +7,20 @@ Each email carries an event key, so one event never mails twice.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clinic_api.errors import NotFound
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store.ids import hex_id
 
+if TYPE_CHECKING:
+    from clinic_api.services import Services
+
 UNKNOWN_UPDATER = "Clinic administrator"
 
 
-def _address(services, user_id: str, fallback: str = "") -> str:
+def _address(services: Services, user_id: str, fallback: str = "") -> str:
     """The user's username (the reference mails shoreline's username), else a known email."""
     try:
         user = services.users.get_user(user_id)
@@ -24,7 +29,7 @@ def _address(services, user_id: str, fallback: str = "") -> str:
     return user.get("username") or next(iter(user.get("emails") or []), "") or fallback
 
 
-def clinic_created(services, clinic: dict) -> None:
+def clinic_created(services: Services, clinic: dict) -> None:
     name, admins = clinic.get("name"), clinic.get("admins") or []
     if not name or not admins:
         return
@@ -33,7 +38,7 @@ def clinic_created(services, clinic: dict) -> None:
                        event_key=f"clinic_created:{hex_id(clinic['_id'])}")
 
 
-def clinician_permissions_updated(services, clinician: dict) -> None:
+def clinician_permissions_updated(services: Services, clinician: dict) -> None:
     updates = clinician.get("rolesUpdates") or []
     user_id = clinician.get("userId")
     if not updates or not user_id or clinician.get("clinicId") is None:
@@ -51,7 +56,7 @@ def clinician_permissions_updated(services, clinician: dict) -> None:
                        event_key=f"clinician_permissions_updated:{hex_id(clinician['_id'])}:{len(updates)}")
 
 
-def clinician_invitation(services, confirmation: dict, creator_profile: dict | None) -> bool:
+def clinician_invitation(services: Services, confirmation: dict, creator_profile: dict | None) -> bool:
     """The invitation (or its resend) to the invitee's email. MailError when SMTP refuses it."""
     email = confirmation.get("email") or ""
     variables = {

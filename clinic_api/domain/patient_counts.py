@@ -7,11 +7,16 @@ Patient writes call `refresh` afterwards; custodial creation calls `enforce_limi
 from __future__ import annotations
 
 import datetime as _dt
+from typing import TYPE_CHECKING
 
 from clinic_api import wire
 from clinic_api.errors import InternalError, NotFound, PaymentRequired
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patient_counts as counts_store
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
+    from clinic_api.services import Services
 
 CLINIC_NOT_FOUND = "clinic not found"
 LIMIT_EXCEEDED = "payment required: patient count exceeds limit"
@@ -52,7 +57,7 @@ def _first_count(rows) -> int:
     return int(rows[0]["count"]) if rows else 0
 
 
-def compute(db, clinic_id, demo_id: str, session=None) -> dict:
+def compute(db: Database, clinic_id, demo_id: str, session=None) -> dict:
     """The counts of the clinic's patients, in the stored shape (providers omitted when none)."""
     facets = counts_store.facets(db, clinic_id, demo_id, session=session)
     providers: dict = {}
@@ -75,7 +80,7 @@ def compute(db, clinic_id, demo_id: str, session=None) -> dict:
     return counts
 
 
-def refresh(services, clinic_id, session=None) -> dict:
+def refresh(services: Services, clinic_id, session=None) -> dict:
     """Recompute and store the clinic's patient count; 404 clinic not found (after counting)."""
     db = services.store.db
     counts = compute(db, clinic_id, services.settings.demo_patient_user_id or "", session=session)
@@ -89,7 +94,7 @@ def is_current(stored) -> bool:
     return isinstance(stored, dict) and "patientCount" not in stored
 
 
-def current(services, clinic_doc: dict, session=None) -> dict:
+def current(services: Services, clinic_doc: dict, session=None) -> dict:
     """The stored count, or a fresh one when it is missing or in the legacy shape."""
     stored = clinic_doc.get("patientCount")
     if isinstance(stored, dict) and is_current(stored):
@@ -97,7 +102,7 @@ def current(services, clinic_doc: dict, session=None) -> dict:
     return refresh(services, clinic_doc["_id"], session=session)
 
 
-def of_clinic(services, clinic_id: str) -> dict:
+def of_clinic(services: Services, clinic_id: str) -> dict:
     """The clinic's count (404 clinic not found), refreshed when missing or legacy."""
     return current(services, clinics_store.get(services.store.db, clinic_id))
 
@@ -134,7 +139,7 @@ def limit_applies(limit: dict, now: _dt.datetime) -> bool:
     return True
 
 
-def enforce_limit(services, clinic_doc: dict, now: _dt.datetime | None = None, session=None) -> None:
+def enforce_limit(services: Services, clinic_doc: dict, now: _dt.datetime | None = None, session=None) -> None:
     """402 when the clinic's resolved hard limit applies and its plan count has reached it."""
     hard = resolved_count_settings(clinic_doc).get("hardLimit")
     if hard is None or not limit_applies(hard, now or wire.now()):

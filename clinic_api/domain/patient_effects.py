@@ -5,11 +5,15 @@ are ours and what a failure does), never called by operations directly."""
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from clinic_api import wire
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patients as patients_store
 from clinic_api.store.patients import is_custodial
+
+if TYPE_CHECKING:
+    from clinic_api.services import Services
 
 PROFILE_FIELDS = ("fullName", "birthDate", "mrn", "targetDevices", "email", "diagnosisType")
 CLAIM_TEMPLATE = "signup_custodial_new_clinic_experience_confirmation"
@@ -17,15 +21,15 @@ UPLOAD_REMINDER_TEMPLATE = "patient_upload_reminder"
 _MISSING = object()
 
 
-def _mail(services, template: str, recipient: str, variables: dict, key: str) -> None:
+def _mail(services: Services, template: str, recipient: str, variables: dict, key: str) -> None:
     services.mail.send(template, recipient, variables, event_key=key)
 
 
-def _clinic_name(services, clinic_id) -> str:
+def _clinic_name(services: Services, clinic_id) -> str:
     return clinics_store.name_of(services.store.db, clinic_id)
 
 
-def _recipient(services, doc: dict) -> str:
+def _recipient(services: Services, doc: dict) -> str:
     try:
         username = services.users.get_user(doc["userId"]).get("username") or ""
     except Exception:  # noqa: BLE001 - a user the user service no longer knows gets no mail
@@ -33,7 +37,7 @@ def _recipient(services, doc: dict) -> str:
     return username or doc.get("email") or ""
 
 
-def patient_written(services, before: dict | None, after: dict | None) -> None:
+def patient_written(services: Services, before: dict | None, after: dict | None) -> None:
     """After an insert (before None) or an update of a patient document."""
     if after is None:
         return
@@ -46,7 +50,7 @@ def patient_written(services, before: dict | None, after: dict | None) -> None:
                 _connect_mail(services, after, provider, items[0])
 
 
-def _custodial_written(services, before, after) -> None:
+def _custodial_written(services: Services, before, after) -> None:
     if before is None:
         changed = {k: after.get(k) for k in PROFILE_FIELDS}
         removed: tuple = ()
@@ -65,19 +69,19 @@ def _custodial_written(services, before, after) -> None:
         _mail(services, CLAIM_TEMPLATE, email, variables, f"signup:{after['userId']}")
 
 
-def upload_reminder(services, doc: dict) -> None:
+def upload_reminder(services: Services, doc: dict) -> None:
     when = doc.get("lastUploadReminderTime")
     _mail(services, UPLOAD_REMINDER_TEMPLATE, _recipient(services, doc), {},
           f"upload_reminder:{doc['clinicId']}:{doc['userId']}:{wire.format_time(when)}")
 
 
-def connection_requested(services, doc: dict, provider: str) -> None:
+def connection_requested(services: Services, doc: dict, provider: str) -> None:
     items = (doc.get("providerConnectionRequests") or {}).get(provider) or []
     if items:
         _connect_mail(services, doc, provider, items[0])
 
 
-def _connect_mail(services, doc: dict, provider: str, request: dict) -> None:
+def _connect_mail(services: Services, doc: dict, provider: str, request: dict) -> None:
     reconnect = any(ds.get("providerName") == provider and ds.get("state") == "pendingReconnect"
                     for ds in doc.get("dataSources") or [])
     if reconnect:
@@ -94,7 +98,7 @@ def _connect_mail(services, doc: dict, provider: str, request: dict) -> None:
     _mail(services, template, _recipient(services, doc), variables, key)
 
 
-def patients_removed(services, docs: list[dict]) -> None:
+def patients_removed(services: Services, docs: list[dict]) -> None:
     """Archived custodial patients: their never-claimed accounts are released."""
     for doc in docs:
         if is_custodial(doc) and doc.get("userId"):

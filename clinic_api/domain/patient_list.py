@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import re
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from clinic_api.errors import bad_request
 from clinic_api.paging import Page
@@ -21,6 +21,10 @@ from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patient_queries
 from clinic_api.store import patients as patients_store
 from clinic_api.store.patient_queries import PatientQuery
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
+    from clinic_api.services import Services
 
 RANGES = ("Low", "VeryLow", "AnyLow", "High", "VeryHigh", "ExtremeHigh", "AnyHigh", "Target")
 DATE_ATTRS = ("lastUploadDate", "lastData", "firstData", "outdatedSince")
@@ -149,7 +153,7 @@ def list_query(params: ListParams) -> PatientQuery:
                         limit=params.page.limit)
 
 
-def list_page(services, params: ListParams) -> tuple[list[dict], int, int]:
+def list_page(services: Services, params: ListParams) -> tuple[list[dict], int, int]:
     """ListPatients: the page of the clinic's patients, how many match, how many the clinic has."""
     docs, count = patient_queries.run(services.store, list_query(params))
     total = patients_store.count_in_clinic(services.store.db, params.clinic_id)
@@ -161,7 +165,7 @@ def list_page(services, params: ListParams) -> tuple[list[dict], int, int]:
 MEMBERSHIP_LIMIT = 1000
 
 
-def _clinics_by_id(db, clinic_ids) -> dict:
+def _clinics_by_id(db: Database, clinic_ids) -> dict:
     found = clinics_store.find_by_ids(db, clinic_ids, limit=MEMBERSHIP_LIMIT)
     return {d["_id"]: d for d in clinics_store.annotate(db, found)}
 
@@ -171,7 +175,7 @@ def _pairs(docs: list[dict], clinics: dict) -> list[tuple[dict, dict]]:
     return [(clinics[d["clinicId"]], d) for d in docs if d["clinicId"] in clinics]
 
 
-def find_for_member(services, user_id: str, *, mrn=None, birth_date=None, workspace_id=None,
+def find_for_member(services: Services, user_id: str, *, mrn=None, birth_date=None, workspace_id=None,
                     workspace_type=None, offset=0, limit=10) -> list[tuple[dict, dict]]:
     """FindPatients: (clinic, patient) pairs over the clinics where the user has a clinician
     record (any role), optionally narrowed to one workspace."""
@@ -194,7 +198,7 @@ def find_for_member(services, user_id: str, *, mrn=None, birth_date=None, worksp
     return _pairs(docs, clinics)
 
 
-def clinics_of_patient(services, user_id: str, *, offset=0, limit=10) -> list[tuple[dict, dict]]:
+def clinics_of_patient(services: Services, user_id: str, *, offset=0, limit=10) -> list[tuple[dict, dict]]:
     """ListClinicsForPatient: the user's patient records (name order) with their clinics."""
     docs, _ = patient_queries.run(services.store, PatientQuery(user_id=user_id, offset=offset, limit=limit))
     return _pairs(docs, _clinics_by_id(services.store.db, {d["clinicId"] for d in docs}))

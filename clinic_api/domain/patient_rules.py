@@ -3,6 +3,7 @@ and the clinic patient-count refresh that follows patient writes (patients.md §
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from clinic_api.domain import patient_counts
 from clinic_api.errors import bad_request, constraint
@@ -10,11 +11,15 @@ from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patient_queries
 from clinic_api.store.ids import is_hex_id
 
+if TYPE_CHECKING:
+    from pymongo.database import Database
+    from clinic_api.services import Services
+
 log = logging.getLogger("clinic_api.patients")
 NO_SUCH_SITE = "the clinic has no site with that name"
 
 
-def refresh_count(services, clinic_id, session=None) -> None:
+def refresh_count(services: Services, clinic_id, session=None) -> None:
     """Recompute the clinic's patient count. As in the reference, a failure is logged only."""
     try:
         patient_counts.refresh(services, clinic_id, session=session)
@@ -22,12 +27,12 @@ def refresh_count(services, clinic_id, session=None) -> None:
         log.warning("patient count refresh failed for clinic %s: %s", clinic_id, type(exc).__name__)
 
 
-def refresh_counts(services, clinic_ids, session=None) -> None:
+def refresh_counts(services: Services, clinic_ids, session=None) -> None:
     for clinic_id in dict.fromkeys(clinic_ids):
         refresh_count(services, clinic_id, session=session)
 
 
-def enforce_patient_limit(services, clinic: dict, session=None) -> None:
+def enforce_patient_limit(services: Services, clinic: dict, session=None) -> None:
     """402 payment required when a custodial patient would exceed the clinic's hard limit."""
     patient_counts.enforce_limit(services, clinic, session=session)
 
@@ -49,7 +54,7 @@ def enforce_mrn_settings(store, clinic: dict, mrn, user_id: str | None, session=
     return unique
 
 
-def clinic_sites(db, clinic: dict, session=None) -> dict:
+def clinic_sites(db: Database, clinic: dict, session=None) -> dict:
     """The clinic's sites by hex id, each annotated with its current patient count."""
     annotated = clinics_store.annotate(db, [dict(clinic, sites=[dict(s) for s in clinic.get("sites") or []])],
                                        session=session)[0]
@@ -63,7 +68,7 @@ def _stored_site(site: dict) -> dict:
     return entry
 
 
-def resolve_sites(db, clinic: dict, wanted: list, *, drop_unknown: bool = False, session=None) -> list:
+def resolve_sites(db: Database, clinic: dict, wanted: list, *, drop_unknown: bool = False, session=None) -> list:
     """Replace each requested site by the clinic's own (its current name; the patient count the
     reference copies along), first occurrence of each id kept. An unknown id is a 422, or
     silently dropped with drop_unknown."""

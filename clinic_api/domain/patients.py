@@ -3,6 +3,8 @@ user), update, removal with its archive, the user-wide operations, and the clini
 them (MRN settings, sites, patient-count limit and refresh, worker effects)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clinic_api.domain import effects
 from clinic_api.domain import patient_rules as rules
 from clinic_api.errors import ApiError, Duplicate, NotFound
@@ -12,10 +14,13 @@ from clinic_api.store import patients as store
 from clinic_api.store import tx
 from clinic_api.store.ids import hex_id
 
+if TYPE_CHECKING:
+    from clinic_api.services import Services
+
 ALL_PERMISSIONS: dict[str, dict] = {"custodian": {}, "view": {}, "upload": {}, "note": {}}
 
 
-def _is_demo(services, user_id: str) -> bool:
+def _is_demo(services: Services, user_id: str) -> bool:
     demo = services.settings.demo_patient_user_id
     return bool(demo) and user_id == demo
 
@@ -26,7 +31,7 @@ def _present(value) -> bool:
 
 # --- creation ------------------------------------------------------------------------------
 
-def create_account(services, clinic_id: str, body: dict | None, invited_by: str | None) -> dict:
+def create_account(services: Services, clinic_id: str, body: dict | None, invited_by: str | None) -> dict:
     """CreatePatientAccount: a custodial account owned by the clinic and its patient record."""
     db = services.store.db
     fields = docs.from_patient_body(docs.require_body(body))
@@ -53,7 +58,7 @@ def create_account(services, clinic_id: str, body: dict | None, invited_by: str 
     return store.get(db, clinic["_id"], user_id)
 
 
-def _profile_filled(services, user_id: str, fields: dict) -> dict:
+def _profile_filled(services: Services, user_id: str, fields: dict) -> dict:
     """CreatePatientFromUser's fill-in from the user and the profile (patients.md §3 step 5)."""
     user = services.users.get_user(user_id)
     profile = services.users.get_profile(user_id) or {}
@@ -73,7 +78,7 @@ def _profile_filled(services, user_id: str, fields: dict) -> dict:
     return fields
 
 
-def create_patient_from_user(services, clinic_id, user_id: str, permissions: dict | None, session=None,
+def create_patient_from_user(services: Services, clinic_id, user_id: str, permissions: dict | None, session=None,
                              **fields) -> dict:
     """CreatePatientFromUser (and an accepted patient invitation): the patient record of an
     existing user. `fields` are createPatient.v1 keys (fullName, birthDate, mrn, tags, sites,
@@ -120,7 +125,7 @@ def _deactivated(subscriptions):
             for name, sub in subscriptions.items()}
 
 
-def update_patient(services, clinic_id: str, user_id: str, body: dict | None) -> dict:
+def update_patient(services: Services, clinic_id: str, user_id: str, body: dict | None) -> dict:
     """UpdatePatient, field by field as the reference's whole-struct $set (patients.md §0.5)."""
     db = services.store.db
     fields = docs.from_patient_body(docs.require_body(body))
@@ -151,11 +156,11 @@ def update_patient(services, clinic_id: str, user_id: str, body: dict | None) ->
 
 # --- removal -------------------------------------------------------------------------------
 
-def get_patient(services, clinic_id: str, user_id: str) -> dict:
+def get_patient(services: Services, clinic_id: str, user_id: str) -> dict:
     return store.get(services.store.db, clinic_id, user_id)
 
 
-def remove_patient(services, clinic_id: str, user_id: str, deleted_by: str | None) -> None:
+def remove_patient(services: Services, clinic_id: str, user_id: str, deleted_by: str | None) -> None:
     """Archive and delete, together or not at all; then the count refresh."""
     db = services.store.db
     doc = tx.run(services.store, lambda session: store.remove(db, clinic_id, user_id, deleted_by, session=session))
@@ -163,7 +168,7 @@ def remove_patient(services, clinic_id: str, user_id: str, deleted_by: str | Non
     effects.emit(services, effects.PatientsRemoved([doc]))
 
 
-def delete_patients_of_user(services, user_id: str) -> list:
+def delete_patients_of_user(services: Services, user_id: str) -> list:
     """The patient side of DELETE /v1/users/{userId}/clinics: every record of the user archived
     and deleted (atomically), then each affected clinic's count refreshed. The clinic ids."""
     db = services.store.db
@@ -174,7 +179,7 @@ def delete_patients_of_user(services, user_id: str) -> list:
     return clinic_ids
 
 
-def delete_non_custodial_patients_of_clinic(services, clinic_id, session=None) -> int:
+def delete_non_custodial_patients_of_clinic(services: Services, clinic_id, session=None) -> int:
     """A clinic left without clinicians loses its non-custodial patients (archived first)."""
     db = services.store.db
     removed = store.remove_many(db, store.non_custodial_of_clinic(clinic_id), session=session)
@@ -182,7 +187,7 @@ def delete_non_custodial_patients_of_clinic(services, clinic_id, session=None) -
     return len(removed)
 
 
-def update_patients_email(services, user_id: str, email: str | None) -> int:
+def update_patients_email(services: Services, user_id: str, email: str | None) -> int:
     """The patient side of POST /v1/users/{userId}/clinics: the e-mail on every record of the
     user, as given (not lower-cased); removed when None. The number of records."""
     db = services.store.db
@@ -195,7 +200,7 @@ def update_patients_email(services, user_id: str, email: str | None) -> int:
 
 # --- sharing -------------------------------------------------------------------------------
 
-def update_permissions(services, clinic_id: str, user_id: str, body: dict | None) -> dict | None:
+def update_permissions(services: Services, clinic_id: str, user_id: str, body: dict | None) -> dict | None:
     """The patient's own grant to the clinic. `custodian` cannot be granted; nothing left means
     the patient leaves the clinic (None is returned)."""
     perms = docs.granted(body or {}) or {}
@@ -207,7 +212,7 @@ def update_permissions(services, clinic_id: str, user_id: str, body: dict | None
     return doc.get("permissions") or {}
 
 
-def delete_permission(services, clinic_id: str, user_id: str, permission: str) -> None:
+def delete_permission(services: Services, clinic_id: str, user_id: str, permission: str) -> None:
     db = services.store.db
     if store.unset_permission(db, clinic_id, user_id, permission) is None:
         raise NotFound("permission not found")

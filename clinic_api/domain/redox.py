@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import struct
+from typing import TYPE_CHECKING
 
 import bson
 from bson import json_util, tz_util
@@ -18,6 +19,10 @@ from clinic_api.store import clinics as clinics_store
 from clinic_api.store import ehr
 from clinic_api.store import redox as redox_store
 from clinic_api.store.ids import is_hex_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
+    from clinic_api.services import Services
 
 PROVIDER = "redox"
 INVALID_TOKEN = "unauthorized: invalid verification token"
@@ -31,7 +36,7 @@ _CANONICAL = json_util.JSONOptions(json_mode=json_util.JSONMode.CANONICAL, tz_aw
                                    tzinfo=tz_util.utc)
 
 
-def now(services):
+def now(services: Services):
     return services.clock()
 
 
@@ -114,7 +119,7 @@ def normalized_meta(payload) -> dict:
         raise BadRequest(INVALID_METADATA) from None
 
 
-def process_message(services, raw: bytes) -> ObjectId:
+def process_message(services: Services, raw: bytes) -> ObjectId:
     """Store a message Redox delivered, whatever its data model, once its metadata is valid."""
     payload = gojson.unmarshal(raw, UNREADABLE)
     meta = normalized_meta(payload)
@@ -154,7 +159,7 @@ def _order_values(order: dict) -> dict:
         raise ConstraintViolation("constraint violation: the stored message is not a readable new order") from None
 
 
-def _find_clinic(db, source_id: str) -> dict:
+def _find_clinic(db: Database, source_id: str) -> dict:
     if not source_id:
         raise bad_request("source id is required")
     found = ehr.ehr_clinics(db, PROVIDER, source_id=source_id, limit=2)
@@ -196,7 +201,7 @@ def _matching_patients(store, clinic: dict, criteria: list, found: dict | None) 
     return matched
 
 
-def match_order(services, body: dict) -> tuple[dict, list[dict]]:
+def match_order(services: Services, body: dict) -> tuple[dict, list[dict]]:
     """MatchClinicAndPatient: (the clinic, the matching patient documents)."""
     ref = body.get("messageRef")
     if ref is None:
@@ -232,7 +237,7 @@ def match_order(services, body: dict) -> tuple[dict, list[dict]]:
 
 # --- re-queuing the last matched orders -------------------------------------------------------------
 
-def sync_clinic(services, clinic_id: str) -> int:
+def sync_clinic(services: Services, clinic_id: str) -> int:
     db = services.store.db
     found = ehr.ehr_clinics(db, PROVIDER, clinic_id=clinic_id, limit=2)
     if len(found) > 1:
@@ -242,7 +247,7 @@ def sync_clinic(services, clinic_id: str) -> int:
     return ehr.reschedule_last_orders(db, [found[0]["_id"]], now=now(services))
 
 
-def sync_patient(services, user_id: str) -> int:
+def sync_patient(services: Services, user_id: str) -> int:
     db = services.store.db
     clinic_ids = [c["_id"] for c in ehr.ehr_clinics(db, PROVIDER, upload_enabled=True)]
     return ehr.reschedule_last_orders(db, clinic_ids, user_id=user_id, now=now(services))

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+from typing import TYPE_CHECKING
 
 from clinic_api.store import patients as patients_store
 from clinic_api.store.ids import hex_id, object_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 PATIENT_LIMIT = 100
 NO_DATA_LIMIT = 50
@@ -97,7 +101,7 @@ def no_data_selector(clinic_id, tag_ids, cutoff, now) -> dict:
     return {**_base(clinic_id, tag_ids), "$or": [{LAST_DATA: None}, stale]}
 
 
-def build(db, clinic_id, *, period: str, tag_ids, cutoff, categories=None, exclude_no_data=False,
+def build(db: Database, clinic_id, *, period: str, tag_ids, cutoff, categories=None, exclude_no_data=False,
           now: _dt.datetime, session=None) -> Report:
     report = Report(results={})
     remaining = PATIENT_LIMIT

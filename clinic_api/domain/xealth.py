@@ -9,6 +9,7 @@ Where the reference fails with 500 because the integration is disabled, we answe
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from clinic_api import wire
 from clinic_api.domain import gojson
@@ -18,6 +19,9 @@ from clinic_api.store import ehr
 from clinic_api.store import xealth as xealth_store
 from clinic_api.store.ids import hex_id
 
+if TYPE_CHECKING:
+    from clinic_api.services import Services
+
 PROVIDER = "xealth"
 DISABLED = "not found: the xealth integration is not enabled"
 BEARER = "Bearer "
@@ -26,7 +30,7 @@ NO_PATIENT = "not found: couldn't find matching patient"
 NO_DATASETS = object()  # a request that carries no matching criteria (notifications)
 
 
-def now(services):
+def now(services: Services):
     return services.clock()
 
 
@@ -133,7 +137,7 @@ class Match:
     criteria: dict | None = None
 
 
-def match(services, deployment: str, ids: list | None, parsed, *, with_dob: bool = True,
+def match(services: Services, deployment: str, ids: list | None, parsed, *, with_dob: bool = True,
           no_clinic_ok: bool = False, no_patient_ok: bool = False) -> Match:
     """The deployment's clinic, then the one patient of the criteria (MRN of the clinic's type,
     plus the birth date unless with_dob is False)."""
@@ -194,7 +198,7 @@ def event_notification(body) -> dict:
     return event
 
 
-def handle_notification(services, event: dict) -> None:
+def handle_notification(services: Services, event: dict) -> None:
     """order:new / order:cancel of a known program: fetch and keep the order, then process it."""
     if f"{event['eventType']}:{event['eventContext']}" not in ("order:new", "order:cancel"):
         return
@@ -220,7 +224,7 @@ def _order_parts(order: dict):
     return data, info, tracking
 
 
-def process_order(services, order: dict) -> None:
+def process_order(services: Services, order: dict) -> None:
     db = services.store.db
     data, info, tracking = _order_parts(order)
     preorder = xealth_store.get_preorder(db, tracking) if tracking is not None else None
@@ -259,7 +263,7 @@ def _subscription_update(order: dict, event: dict, info: dict, clinic: dict) -> 
             "matched": {"id": order["_id"], "dataModel": event["eventType"], "eventType": context}}
 
 
-def _create_patient(services, found: Match, preorder: dict | None) -> dict:
+def _create_patient(services: Services, found: Match, preorder: dict | None) -> dict:
     """A custodial patient from the order's demographics and what the enrollment form gathered,
     created as any patient is (MRN rules, patient limit, account), then asked to connect."""
     section = None

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import uuid
+from typing import TYPE_CHECKING
 
 from clinic_api.domain import gojson, xealth
 from clinic_api.domain import xealth_forms as forms
 from clinic_api.errors import ApiError, BadRequest, Conflict, bad_request
 from clinic_api.store import xealth as xealth_store
+
+if TYPE_CHECKING:
+    from clinic_api.services import Services
 
 FINAL: dict = {}
 
@@ -29,7 +33,7 @@ def under_13(birth_date: str, now: _dt.datetime) -> bool:
     return _dt.datetime(birthday.year, birthday.month, birthday.day, tzinfo=_dt.timezone.utc) > now
 
 
-def handle(services, raw: bytes) -> dict:
+def handle(services: Services, raw: bytes) -> dict:
     body = gojson.unmarshal(raw, "bad request: unable to decode the preorder request")
     body = gojson.ensure_object(body, "xealth_client.PreorderFormRequest")
     event_type = gojson.get_str(body, "eventType")
@@ -49,14 +53,14 @@ def handle(services, raw: bytes) -> dict:
     return _subsequent(services, deployment, ids, parsed, tracking_id, user_input)
 
 
-def _match(services, deployment, ids, parsed, prefix) -> xealth.Match:
+def _match(services: Services, deployment, ids, parsed, prefix) -> xealth.Match:
     try:
         return xealth.match(services, deployment, ids, parsed, with_dob=False, no_patient_ok=True)
     except ApiError as exc:
         raise xealth.prefixed(exc, prefix) from None
 
 
-def _initial(services, deployment, ids, parsed) -> dict:
+def _initial(services: Services, deployment, ids, parsed) -> dict:
     found = _match(services, deployment, ids, parsed, "matching initial preorder request: ")
     wanted, clinic = found.criteria, found.clinic
     assert wanted is not None and clinic is not None  # match() raises when either is missing
@@ -108,7 +112,7 @@ def encode_data(data: dict, section: str) -> dict:
     return out
 
 
-def _problems(services, data: dict, section: str) -> tuple:
+def _problems(services: Services, data: dict, section: str) -> tuple:
     part = data[section]
     if section == "guardian" and (not part["firstName"].strip() or not part["lastName"].strip()):
         return (forms.SOMETHING_WENT_WRONG,)
@@ -122,7 +126,7 @@ def _problems(services, data: dict, section: str) -> tuple:
     return ()
 
 
-def _subsequent(services, deployment, ids, parsed, tracking_id: str, user_input) -> dict:
+def _subsequent(services: Services, deployment, ids, parsed, tracking_id: str, user_input) -> dict:
     found = _match(services, deployment, ids, parsed, "matching subsequent preorder request: ")
     if found.patient is not None:
         # The reference fails with 500: the initial request would have let the order proceed.

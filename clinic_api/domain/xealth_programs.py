@@ -9,6 +9,7 @@ import datetime as _dt
 import logging
 import re
 import urllib.parse
+from typing import TYPE_CHECKING
 
 from clinic_api.domain import gojson, xealth
 from clinic_api.errors import ApiError, Unauthorized, constraint
@@ -17,6 +18,9 @@ from clinic_api.store import ehr
 from clinic_api.store import patients as patients_store
 from clinic_api.store import xealth as xealth_store
 from clinic_api.store.ids import hex_id
+
+if TYPE_CHECKING:
+    from clinic_api.services import Services
 
 log = logging.getLogger("clinic_api.xealth")
 NOT_PRESENT = {"present": False}
@@ -70,7 +74,7 @@ def _after(a: _dt.datetime | None, b: _dt.datetime | None) -> bool:
     return (a or zero) > (b or zero)
 
 
-def get_programs(services, body) -> dict:
+def get_programs(services: Services, body) -> dict:
     body = gojson.ensure_object(body, "xealth_client.GetProgramsRequest")
     deployment = gojson.get_str(body, "deployment")
     ids = xealth.identity_of(body)["ids"]
@@ -120,7 +124,7 @@ def _url(base: str, segments: tuple, params: list) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, urllib.parse.urlencode(query), ""))
 
 
-def get_program_url(services, body) -> dict:
+def get_program_url(services: Services, body) -> dict:
     body = gojson.ensure_object(body, "xealth_client.GetProgramUrlRequest")
     deployment = gojson.get_str(body, "deployment")
     ids = xealth.identity_of(body)["ids"]
@@ -152,7 +156,7 @@ def get_program_url(services, body) -> dict:
 
 # --- the report viewer ---------------------------------------------------------------------------------
 
-def report_url(services, clinic_id: str, patient_id: str, token_id: str) -> str:
+def report_url(services: Services, clinic_id: str, patient_id: str, token_id: str) -> str:
     """The URL of the patient's PDF report, once the restricted token proves the link."""
     token = services.restricted_tokens().get(token_id)
     expires = (token or {}).get("expirationTime")

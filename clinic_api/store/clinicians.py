@@ -5,6 +5,7 @@ Field names and shapes are the reference's (clinics-clinicians.md §9.2)."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -13,13 +14,16 @@ from clinic_api import wire
 from clinic_api.errors import NotFound, duplicate
 from clinic_api.store.ids import object_id
 
+if TYPE_CHECKING:
+    from pymongo.database import Database
+
 COLLECTION = "clinicians"
 NOT_FOUND = "clinician not found"
 ALREADY_MEMBER = "clinician is already a member of the clinic"
 ADMIN_ROLE = "CLINIC_ADMIN"
 
 
-def find_membership(db, clinic_id: str, user_id: str) -> dict | None:
+def find_membership(db: Database, clinic_id: str, user_id: str) -> dict | None:
     """The caller's clinician record in a clinic (for authorization); None when there is none.
     An invalid clinic id matches nothing, as in the reference."""
     if not user_id:
@@ -34,28 +38,28 @@ def is_admin(doc: dict | None) -> bool:
 
 # --- reads ---------------------------------------------------------------------------------
 
-def get(db, clinic_id, user_id: str, session=None) -> dict:
+def get(db: Database, clinic_id, user_id: str, session=None) -> dict:
     doc = db[COLLECTION].find_one({"clinicId": object_id(clinic_id), "userId": user_id}, session=session)
     if doc is None:
         raise NotFound(NOT_FOUND)
     return doc
 
 
-def get_by_oid(db, oid, session=None) -> dict:
+def get_by_oid(db: Database, oid, session=None) -> dict:
     doc = db[COLLECTION].find_one({"_id": oid}, session=session)
     if doc is None:
         raise NotFound(NOT_FOUND)
     return doc
 
 
-def get_invite(db, clinic_id, invite_id: str, session=None) -> dict:
+def get_invite(db: Database, clinic_id, invite_id: str, session=None) -> dict:
     doc = db[COLLECTION].find_one({"clinicId": object_id(clinic_id), "inviteId": invite_id}, session=session)
     if doc is None:
         raise NotFound(NOT_FOUND)
     return doc
 
 
-def any_matching(db, clinic_oid, *, user_id=None, invite_id=None, email=None, session=None) -> bool:
+def any_matching(db: Database, clinic_oid, *, user_id=None, invite_id=None, email=None, session=None) -> bool:
     """Whether a record of the clinic has the user id, invite id or email (the duplicate test)."""
     alternatives = []
     if user_id:
@@ -69,12 +73,12 @@ def any_matching(db, clinic_oid, *, user_id=None, invite_id=None, email=None, se
     return _exists(db, {"clinicId": clinic_oid, "$or": alternatives}, session)
 
 
-def any_for_clinic(db, clinic_oid, session=None) -> bool:
+def any_for_clinic(db: Database, clinic_oid, session=None) -> bool:
     """Whether any record (member, invite or service account) remains in the clinic."""
     return _exists(db, {"clinicId": clinic_oid}, session)
 
 
-def _exists(db, query: dict, session) -> bool:
+def _exists(db: Database, query: dict, session) -> bool:
     # find_one rather than count_documents: the embedded store has no count inside a session.
     return db[COLLECTION].find_one(query, {"_id": 1}, session=session) is not None
 
@@ -106,7 +110,7 @@ def _text_filter(search: str):
     return match
 
 
-def list_page(db, clinic_id, *, search=None, email=None, role=None, offset=0, limit=10,
+def list_page(db: Database, clinic_id, *, search=None, email=None, role=None, offset=0, limit=10,
               text_index=True) -> list[dict]:
     """Members and invites of a clinic, newest first (by text score when searching)."""
     query: dict = {"clinicId": object_id(clinic_id)}
@@ -131,24 +135,24 @@ def _drop_score(doc: dict) -> dict:
     return doc
 
 
-def list_for_user(db, user_id: str, *, offset=0, limit=None, session=None) -> list[dict]:
+def list_for_user(db: Database, user_id: str, *, offset=0, limit=None, session=None) -> list[dict]:
     cursor = db[COLLECTION].find({"userId": user_id}, session=session).sort("createdTime", -1).skip(offset)
     if limit is not None:
         cursor = cursor.limit(limit)
     return list(cursor)
 
 
-def list_all(db, *, offset=0, limit=10) -> list[dict]:
+def list_all(db: Database, *, offset=0, limit=10) -> list[dict]:
     return list(db[COLLECTION].find({}).sort("createdTime", -1).skip(offset).limit(limit))
 
 
-def list_for_clinic(db, clinic_id, session=None) -> list[dict]:
+def list_for_clinic(db: Database, clinic_id, session=None) -> list[dict]:
     return list(db[COLLECTION].find({"clinicId": clinic_id}, session=session))
 
 
 # --- writes --------------------------------------------------------------------------------
 
-def insert(db, doc: dict, session=None) -> dict:
+def insert(db: Database, doc: dict, session=None) -> dict:
     """Insert a record; a unique-index clash (a racing duplicate) is the duplicate error."""
     try:
         db[COLLECTION].insert_one(doc, session=session)
@@ -178,7 +182,8 @@ def new_record(clinic_oid, *, email=None, roles=None, user_id=None, invite_id=No
     return doc
 
 
-def update_member(db, current: dict, *, roles, name, updated_by: str, roles_changed: bool, session=None) -> dict:
+def update_member(db: Database, current: dict, *, roles, name, updated_by: str, roles_changed: bool,
+                  session=None) -> dict:
     """$set roles, name and updatedTime; a role change also $pushes {roles, updatedBy} to
     rolesUpdates under an optimistic lock on updatedTime (lost lock: clinician not found)."""
     selector: dict = {"_id": current["_id"]}
@@ -193,18 +198,18 @@ def update_member(db, current: dict, *, roles, name, updated_by: str, roles_chan
     return doc
 
 
-def delete_by_oid(db, oid, session=None) -> None:
+def delete_by_oid(db: Database, oid, session=None) -> None:
     if db[COLLECTION].delete_one({"_id": oid}, session=session).deleted_count == 0:
         raise NotFound(NOT_FOUND)
 
 
-def delete_many_by_ids(db, ids, session=None) -> int:
+def delete_many_by_ids(db: Database, ids, session=None) -> int:
     if not ids:
         return 0
     return db[COLLECTION].delete_many({"_id": {"$in": ids}}, session=session).deleted_count
 
 
-def associate(db, invite: dict, user_id: str, name: str | None, session=None) -> dict:
+def associate(db: Database, invite: dict, user_id: str, name: str | None, session=None) -> dict:
     """Turn a pending invite into the user's membership: $set userId (and the profile name when
     there is one), $unset inviteId. The user's existing record in that clinic is a duplicate."""
     fields: dict = {"userId": user_id, "updatedTime": wire.now()}
@@ -221,19 +226,19 @@ def associate(db, invite: dict, user_id: str, name: str | None, session=None) ->
     return doc
 
 
-def delete_invite(db, clinic_id, invite_id: str, session=None) -> int:
+def delete_invite(db: Database, clinic_id, invite_id: str, session=None) -> int:
     return db[COLLECTION].delete_one({"clinicId": object_id(clinic_id), "inviteId": invite_id},
                                      session=session).deleted_count
 
 
-def email_taken_by_others(db, user_id: str, clinic_oids: list, email: str | None, session=None) -> bool:
+def email_taken_by_others(db: Database, user_id: str, clinic_oids: list, email: str | None, session=None) -> bool:
     """Whether another record of one of these clinics holds `email` (it would clash)."""
     if not clinic_oids:
         return False
     return _exists(db, {"clinicId": {"$in": clinic_oids}, "email": email, "userId": {"$ne": user_id}}, session)
 
 
-def set_email_everywhere(db, user_id: str, email: str | None, session=None) -> tuple[int, int]:
+def set_email_everywhere(db: Database, user_id: str, email: str | None, session=None) -> tuple[int, int]:
     """$set the email (as given) on every record of the user; (matched, modified)."""
     res = db[COLLECTION].update_many({"userId": user_id}, {"$set": {"email": email, "updatedTime": wire.now()}},
                                      session=session)

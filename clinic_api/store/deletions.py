@@ -2,9 +2,14 @@
 Each holds {_id, deletedTime, <kind>: <the deleted document>, deletedByUserId?}."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
 
 from clinic_api import wire
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 
 def _archive(kind: str, doc: dict, deleted_by: str | None, when) -> dict:
@@ -14,7 +19,7 @@ def _archive(kind: str, doc: dict, deleted_by: str | None, when) -> dict:
     return out
 
 
-def archive(db, kind: str, docs: list[dict], deleted_by: str | None = None, session=None) -> None:
+def archive(db: Database, kind: str, docs: list[dict], deleted_by: str | None = None, session=None) -> None:
     """Insert one archive per deleted document (kind: clinic | clinician | patient)."""
     if not docs:
         return

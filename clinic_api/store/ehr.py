@@ -4,12 +4,17 @@ clinics, patient matching by MRN / birth date / full name, the patients' EHR sub
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
 
 from clinic_api import wire
 from clinic_api.errors import Conflict, NotFound
 from clinic_api.store import patient_queries
 from clinic_api.store.ids import object_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 CLINICS = "clinics"
 PATIENTS = "patients"
@@ -23,7 +28,7 @@ SUBSCRIPTION_ATTEMPTS = 5
 
 # --- clinics ---------------------------------------------------------------------------------
 
-def ehr_clinics(db, provider: str, *, source_id: str | None = None, clinic_id=None,
+def ehr_clinics(db: Database, provider: str, *, source_id: str | None = None, clinic_id=None,
                 upload_enabled: bool | None = None, limit: int = 0) -> list[dict]:
     """Clinics whose EHR integration with `provider` is enabled (oldest first)."""
     query: dict = {}
@@ -59,7 +64,7 @@ def match_patients(store, clinic_id, *, mrn: str | None = None, birth_date: str 
 
 # --- subscriptions ------------------------------------------------------------------------------
 
-def update_subscription(db, clinic_id, user_id: str, name: str, provider: str, active: bool,
+def update_subscription(db: Database, clinic_id, user_id: str, name: str, provider: str, active: bool,
                         matched: dict, now=None) -> dict:
     """Set the subscription's state and append the matched message ({id, dataModel, eventType}),
     guarded by the patient's updatedTime as the reference (a concurrent writer makes us re-read;
@@ -91,7 +96,7 @@ def active_subscription(patient: dict, name: str) -> dict | None:
 
 # --- rescheduled Redox orders ---------------------------------------------------------------------
 
-def reschedule_last_orders(db, clinic_ids: list, user_id: str | None = None, now=None) -> int:
+def reschedule_last_orders(db: Database, clinic_ids: list, user_id: str | None = None, now=None) -> int:
     """For every patient of the clinics (of the user, when given) with an active Redox
     subscription: a new scheduled document with the last matched order and the previous
     scheduling of that same order. The number written."""

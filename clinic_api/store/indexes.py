@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import TYPE_CHECKING
 
 from pymongo import IndexModel
 from pymongo.errors import OperationFailure
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 log = logging.getLogger("clinic_api.store")
 
@@ -207,11 +211,11 @@ def compare(model: IndexModel, existing: dict, *, memory: bool = False) -> str |
     return None
 
 
-def plan(db, *, memory: bool = False) -> tuple[list[tuple[str, IndexModel]], Report]:
+def plan(db: Database, *, memory: bool = False) -> tuple[list[tuple[str, IndexModel]], Report]:
     """What exists and matches, what differs, and what is missing (to be created)."""
     report, missing = Report(), []
     for collection, models in declared().items():
-        existing = {spec["name"]: spec for spec in db[collection].list_indexes()}
+        existing = {spec["name"]: dict(spec) for spec in db[collection].list_indexes()}
         by_key = {_key(spec): spec for spec in existing.values()}
         for model in models:
             name = model.document["name"]
@@ -262,7 +266,7 @@ def ensure(store) -> Report:
     return report
 
 
-def _text_query_works(db) -> bool:
+def _text_query_works(db: Database) -> bool:
     """An index may be accepted by a server that cannot run `$text` (the memory store)."""
     try:
         db[TEXT_SEARCH_INDEX[0]].find_one({"$text": {"$search": "probe"}}, {"_id": 1})
@@ -271,7 +275,7 @@ def _text_query_works(db) -> bool:
     return True
 
 
-def create_all(db) -> list[str]:
+def create_all(db: Database) -> list[str]:
     """Every declared index on a database handle (tests' fresh databases); see `ensure`."""
     from types import SimpleNamespace
 

@@ -11,11 +11,15 @@ import datetime as _dt
 import json
 import re
 import secrets
+from typing import TYPE_CHECKING
 
 from bson.binary import Binary
 from pymongo import ReturnDocument
 
 from clinic_api import wire
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 COLLECTION = "confirmations"
 CLINICIAN_INVITATION = "clinician_invitation"
@@ -79,7 +83,8 @@ def _email_match(email: str) -> dict:
     return {"$regex": f"^{re.escape(email)}$", "$options": "i"}
 
 
-def find_one(db, key: str, *, type_=None, status=None, clinic_id=None, user_id=None, session=None) -> dict | None:
+def find_one(db: Database, key: str, *, type_=None, status=None, clinic_id=None, user_id=None,
+             session=None) -> dict | None:
     """The newest confirmation matching the given (non-empty) criteria."""
     query: dict = {"_id": key}
     for field, value in (("type", type_), ("status", status), ("clinicId", clinic_id), ("userId", user_id)):
@@ -89,7 +94,7 @@ def find_one(db, key: str, *, type_=None, status=None, clinic_id=None, user_id=N
     return docs[0] if docs else None
 
 
-def find_pending(db, *, type_: str, clinic_id=None, user_id=None) -> list[dict]:
+def find_pending(db: Database, *, type_: str, clinic_id=None, user_id=None) -> list[dict]:
     query: dict = {"type": type_, "status": {"$in": [PENDING]}}
     if clinic_id:
         query["clinicId"] = clinic_id
@@ -100,7 +105,7 @@ def find_pending(db, *, type_: str, clinic_id=None, user_id=None) -> list[dict]:
 
 # --- writes --------------------------------------------------------------------------------
 
-def save(db, doc: dict, *, only_if_status: str | None = None, session=None) -> dict | None:
+def save(db: Database, doc: dict, *, only_if_status: str | None = None, session=None) -> dict | None:
     """Write the whole document ($set upsert by key, as hydrophone does). With `only_if_status`,
     only over a stored confirmation still in that status (None otherwise): a resend cannot
     revive an invite accepted meanwhile."""
@@ -112,7 +117,7 @@ def save(db, doc: dict, *, only_if_status: str | None = None, session=None) -> d
                                               return_document=ReturnDocument.AFTER, session=session)
 
 
-def transition(db, key: str, new_status: str, *, expected=PENDING, session=None) -> dict | None:
+def transition(db: Database, key: str, new_status: str, *, expected=PENDING, session=None) -> dict | None:
     """Move a confirmation from `expected` to `new_status` (modified = now), atomically: None
     when it is not (or no longer) in the expected status."""
     return db[COLLECTION].find_one_and_update(
@@ -120,7 +125,7 @@ def transition(db, key: str, new_status: str, *, expected=PENDING, session=None)
         return_document=ReturnDocument.AFTER, session=session)
 
 
-def claim_userless(db, email: str, user_id: str) -> int:
+def claim_userless(db: Database, email: str, user_id: str) -> int:
     """Give the user's id to pending clinician invitations sent to their email before they had an
     account (case-insensitive exact email)."""
     res = db[COLLECTION].update_many(

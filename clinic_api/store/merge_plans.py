@@ -5,19 +5,24 @@ sharing `planId` (runtime-storage.md §6.4.1). No index besides `_id`.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 COLLECTION = "merge_plans"
 TYPES = ("tag", "patient", "site", "clinician", "clinic")
 
 
-def insert(db, plan_id: ObjectId, kind: str, plan: dict, session=None) -> dict:
+def insert(db: Database, plan_id: ObjectId, kind: str, plan: dict, session=None) -> dict:
     doc = {"_id": ObjectId(), "plan": plan, "planId": plan_id, "type": kind}
     db[COLLECTION].insert_one(doc, session=session)
     return doc
 
 
-def of_plan(db, plan_id: ObjectId, kind: str | None = None) -> list[dict]:
+def of_plan(db: Database, plan_id: ObjectId, kind: str | None = None) -> list[dict]:
     """The documents of one merge, in insertion order."""
     query: dict = {"planId": plan_id}
     if kind is not None:

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import datetime as _dt
+from typing import TYPE_CHECKING
 
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import patients as patients_store
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 _EARLIEST = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
 
@@ -16,7 +20,7 @@ def _created(doc: dict):
     return _EARLIEST
 
 
-def clinicians_of(db, clinic_oid, session=None) -> list[dict]:
+def clinicians_of(db: Database, clinic_oid, session=None) -> list[dict]:
     """Members and pending invites of the clinic, newest first."""
     return sorted(clinicians_store.list_for_clinic(db, clinic_oid, session=session), key=_created, reverse=True)
 
@@ -33,7 +37,7 @@ def reduced_summary(summary) -> dict | None:
     return out
 
 
-def patients_of(db, clinic_oid, demo_user_id: str, session=None) -> list[dict]:
+def patients_of(db: Database, clinic_oid, demo_user_id: str, session=None) -> list[dict]:
     """Every patient of the clinic but the demo patient, oldest record first, each with its
     summary reduced to the dates."""
     cursor = db[patients_store.COLLECTION].find({"clinicId": clinic_oid, "userId": {"$ne": demo_user_id}},
@@ -50,6 +54,6 @@ def patients_of(db, clinic_oid, demo_user_id: str, session=None) -> list[dict]:
     return out
 
 
-def first_patients(db, clinic_oid, limit: int, session=None) -> list[dict]:
+def first_patients(db: Database, clinic_oid, limit: int, session=None) -> list[dict]:
     """Up to `limit` patients of the clinic (their user ids only)."""
     return patients_store.first_of_clinic(db, clinic_oid, limit=limit, session=session)

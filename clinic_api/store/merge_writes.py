@@ -4,6 +4,8 @@ that finds nothing to change means the clinics changed since planning: 409, and 
 rolls back."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
@@ -14,6 +16,9 @@ from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patients as patients_store
 from clinic_api.store import sites as sites_store
 from clinic_api.store import tags as tags_store
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 CHANGED = "conflict: the clinics changed while they were being merged"
 CLINICIAN_EMAIL_TAKEN = "a clinician of the target clinic has the email of a source clinician"
@@ -37,7 +42,7 @@ def check_new_tag(clinic: dict, name: str) -> str:
     return name
 
 
-def add_tag(db, clinic: dict, name: str, session=None) -> dict:
+def add_tag(db: Database, clinic: dict, name: str, session=None) -> dict:
     """Create a patient tag in the clinic (checked as above); the clinic document after."""
     name = check_new_tag(clinic, name)
     tag: dict = {"_id": ObjectId()}
@@ -57,7 +62,7 @@ def check_new_site(clinic: dict, name: str) -> None:
         raise Duplicate(sites_store.DUPLICATE)
 
 
-def add_site(db, clinic: dict, site: dict, session=None) -> dict:
+def add_site(db: Database, clinic: dict, site: dict, session=None) -> dict:
     """Push a site (keeping its id) onto the clinic; the clinic document after."""
     check_new_site(clinic, site.get("name") or "")
     element = sites_store.element(site)
@@ -68,7 +73,7 @@ def add_site(db, clinic: dict, site: dict, session=None) -> dict:
     return {**clinic, "sites": list(clinic.get("sites") or []) + [element]}
 
 
-def add_share_codes(db, clinic_oid, codes: list, session=None) -> None:
+def add_share_codes(db: Database, clinic_oid, codes: list, session=None) -> None:
     db[clinics_store.COLLECTION].update_one(
         {"_id": clinic_oid}, {"$addToSet": {"shareCodes": {"$each": list(codes)}}, "$set": {"updatedTime": wire.now()}},
         session=session)
@@ -76,11 +81,11 @@ def add_share_codes(db, clinic_oid, codes: list, session=None) -> None:
 
 # --- patients -----------------------------------------------------------------------------------
 
-def _patients(db):
+def _patients(db: Database):
     return db[patients_store.COLLECTION]
 
 
-def move_patient(db, source_oid, user_id: str, target_oid, *, require_unique_mrn: bool, tag_ids: list,
+def move_patient(db: Database, source_oid, user_id: str, target_oid, *, require_unique_mrn: bool, tag_ids: list,
                  session=None) -> None:
     """The patient record changes clinic; its tags become the given target tags. Every other
     field is kept."""
@@ -94,13 +99,13 @@ def move_patient(db, source_oid, user_id: str, target_oid, *, require_unique_mrn
     _expect_one(res.modified_count)
 
 
-def set_patient_tags(db, clinic_oid, user_id: str, tag_ids: list, session=None) -> None:
+def set_patient_tags(db: Database, clinic_oid, user_id: str, tag_ids: list, session=None) -> None:
     res = _patients(db).update_one({"clinicId": clinic_oid, "userId": user_id},
                                    {"$set": {"tags": list(tag_ids), "updatedTime": wire.now()}}, session=session)
     _expect_one(res.modified_count)
 
 
-def push_patient_sites(db, clinic_oid, user_id: str, sites: list, session=None) -> None:
+def push_patient_sites(db: Database, clinic_oid, user_id: str, sites: list, session=None) -> None:
     """Append the sites to the patient's (no de-duplication)."""
     res = _patients(db).update_one({"clinicId": clinic_oid, "userId": user_id},
                                    {"$push": {"sites": {"$each": list(sites)}}, "$set": {"updatedTime": wire.now()}},
@@ -108,20 +113,20 @@ def push_patient_sites(db, clinic_oid, user_id: str, sites: list, session=None) 
     _expect_one(res.modified_count)
 
 
-def delete_patient(db, clinic_oid, user_id: str, session=None) -> None:
+def delete_patient(db: Database, clinic_oid, user_id: str, session=None) -> None:
     """Remove a merged source patient record (not archived: the user stays a patient of the
     target clinic)."""
     _expect_one(_patients(db).delete_one({"clinicId": clinic_oid, "userId": user_id}, session=session).deleted_count)
 
 
-def rename_site_of_patients(db, clinic_oid, site_oid, name: str, session=None) -> None:
+def rename_site_of_patients(db: Database, clinic_oid, site_oid, name: str, session=None) -> None:
     _patients(db).update_many({"clinicId": clinic_oid, "sites.id": site_oid},
                               {"$set": {"sites.$.name": name, "updatedTime": wire.now()}}, session=session)
 
 
 # --- clinicians ---------------------------------------------------------------------------------
 
-def move_clinician(db, clinician_oid, target_oid, session=None) -> None:
+def move_clinician(db: Database, clinician_oid, target_oid, session=None) -> None:
     try:
         res = db[clinicians_store.COLLECTION].update_one(
             {"_id": clinician_oid}, {"$set": {"clinicId": target_oid, "updatedTime": wire.now()}}, session=session)

@@ -6,6 +6,8 @@ createdTime: date, updatedTime: date}. The unique index UniqueClinicianMigration
 alone, across clinics: a legacy user can be migrated into one clinic only, ever."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -13,6 +15,9 @@ from pymongo.errors import DuplicateKeyError
 from clinic_api import wire
 from clinic_api.errors import Duplicate, NotFound
 from clinic_api.store.ids import object_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 COLLECTION = "migrations"
 PENDING = "PENDING"
@@ -22,26 +27,26 @@ DUPLICATE = "migration duplicate"
 
 # --- reads ---------------------------------------------------------------------------------
 
-def get(db, clinic_id, user_id: str, session=None) -> dict:
+def get(db: Database, clinic_id, user_id: str, session=None) -> dict:
     doc = db[COLLECTION].find_one({"clinicId": object_id(clinic_id), "userId": user_id}, session=session)
     if doc is None:
         raise NotFound(NOT_FOUND)
     return doc
 
 
-def list_for_clinic(db, clinic_id) -> list[dict]:
+def list_for_clinic(db: Database, clinic_id) -> list[dict]:
     """Every migration of a clinic, in natural order (no sort, no paging, as the reference)."""
     return list(db[COLLECTION].find({"clinicId": object_id(clinic_id)}))
 
 
-def exists_for_user(db, user_id: str, session=None) -> bool:
+def exists_for_user(db: Database, user_id: str, session=None) -> bool:
     """Whether the user already has a migration, into any clinic."""
     return db[COLLECTION].find_one({"userId": user_id}, {"_id": 1}, session=session) is not None
 
 
 # --- writes --------------------------------------------------------------------------------
 
-def insert_pending(db, clinic_oid, user_id: str, session=None) -> dict:
+def insert_pending(db: Database, clinic_oid, user_id: str, session=None) -> dict:
     """Record a PENDING migration of the user into the clinic: 409 `migration duplicate` when the
     user already has one anywhere (checked first, then enforced by the unique index for racing
     requests)."""
@@ -57,7 +62,7 @@ def insert_pending(db, clinic_oid, user_id: str, session=None) -> dict:
     return doc
 
 
-def set_status(db, clinic_id, user_id: str, status: str) -> dict:
+def set_status(db: Database, clinic_id, user_id: str, status: str) -> dict:
     """$set status and updatedTime; the updated record, or 404 migration not found."""
     doc = db[COLLECTION].find_one_and_update(
         {"clinicId": object_id(clinic_id), "userId": user_id},

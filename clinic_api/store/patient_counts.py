@@ -1,7 +1,12 @@
 """The aggregation behind a clinic's patient count (domain/patient_counts.py shapes the result)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clinic_api.store.ids import object_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 PLAN_EXEMPT_PROVIDER = "twiist"
 
@@ -25,7 +30,7 @@ def _count_pipeline(clinic_oid, demo_id: str) -> list:
     ]
 
 
-def facets(db, clinic_id, demo_id: str, session=None) -> dict:
+def facets(db: Database, clinic_id, demo_id: str, session=None) -> dict:
     """{total, demo, plan: [{count}], providers: [{_id: {provider, state}, count}]} of the
     clinic's patients (the demo patient counted apart)."""
     result = list(db.patients.aggregate(_count_pipeline(object_id(clinic_id), demo_id), session=session))

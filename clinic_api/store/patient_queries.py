@@ -13,10 +13,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import unicodedata
+from typing import TYPE_CHECKING
 
 from bson import ObjectId
 
 from clinic_api.store.ids import is_hex_id, object_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 COLLECTION = "patients"
 COLLATION = {"locale": "en", "strength": 1}
@@ -164,7 +168,7 @@ def collated_equal(stored, wanted: str) -> bool:
     return isinstance(stored, str) and fold(stored) == fold(wanted)
 
 
-def _run_folded(db, q: PatientQuery, session) -> tuple[list[dict], int]:
+def _run_folded(db: Database, q: PatientQuery, session) -> tuple[list[dict], int]:
     """One read of the matching documents; collated equalities, name order and the page are
     applied here. (The embedded store scans its documents for any query, so reading them whole
     once costs less than reading names first and the page's documents by id after.)"""

@@ -5,7 +5,12 @@ arrive bound (resources/summaries.py).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clinic_api import wire
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 # `summary: null` (legacy) and nothing else (BSON type 10, spelled so the embedded store can run it).
 EXPLICIT_NULL = {"$exists": True, "$eq": None, "$not": {"$type": "array"}}
@@ -13,7 +18,7 @@ EXPLICIT_NULL = {"$exists": True, "$eq": None, "$not": {"$type": "array"}}
 
 # --- writes ----------------------------------------------------------------------------------------
 
-def update_all_clinics(db, user_id: str, parts: dict | None, session=None) -> int:
+def update_all_clinics(db: Database, user_id: str, parts: dict | None, session=None) -> int:
     """Write the summary parts on every patient document of the user (parts None: remove the
     whole summary). updatedTime is always set. Returns how many documents matched."""
     now = wire.now()
@@ -28,7 +33,7 @@ def update_all_clinics(db, user_id: str, parts: dict | None, session=None) -> in
     return db.patients.update_many({"userId": user_id}, update, session=session).matched_count
 
 
-def delete_by_summary_id(db, summary_id: str, session=None) -> int:
+def delete_by_summary_id(db: Database, summary_id: str, session=None) -> int:
     """Remove the CGM and the BGM parts whose id is summary_id (updatedTime untouched).
     Returns how many documents changed."""
     changed = 0

@@ -3,9 +3,14 @@
 inline. Each is keyed by its merge_plans document, so none is sent twice."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clinic_api.errors import NotFound
 from clinic_api.integrations import mail
 from clinic_api.store.ids import hex_id
+
+if TYPE_CHECKING:
+    from clinic_api.services import Services
 
 PATIENT = "clinic_merged_patient_notification"
 TARGET_ADMIN = "clinic_merged_target_admin_notification"
@@ -38,21 +43,21 @@ def clinician_template(plan: dict) -> str | None:
     return None
 
 
-def _username(services, user_id: str) -> str:
+def _username(services: Services, user_id: str) -> str:
     try:
         return services.users.get_user(user_id).get("username") or ""
     except NotFound:
         return ""  # the user is gone: nobody to tell
 
 
-def _send(services, template: str, user_id: str, plan: dict, doc: dict) -> None:
+def _send(services: Services, template: str, user_id: str, plan: dict, doc: dict) -> None:
     recipient = _username(services, user_id)
     variables = {"SourceClinicName": plan.get("sourceClinicName") or "",
                  "TargetClinicName": plan.get("targetClinicName") or ""}
     services.mail.send(template, recipient, variables, event_key=f"{template}:{hex_id(doc['_id'])}")
 
 
-def notify(services, doc: dict) -> None:
+def notify(services: Services, doc: dict) -> None:
     """The email one merge_plans document calls for, if any."""
     plan = doc.get("plan") or {}
     if doc.get("type") == "patient":

@@ -4,6 +4,8 @@ sub-plan. The constraints a step could fail on are checked against the planned d
 the first write, so that even without transactions a refused merge changes nothing."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
 
 from clinic_api.domain import effects, patient_counts
@@ -18,11 +20,14 @@ from clinic_api.store import clinics as clinics_store
 from clinic_api.store import deletions, merge_plans, tx
 from clinic_api.store import patients as patients_store
 
+if TYPE_CHECKING:
+    from clinic_api.services import Services
+
 NOT_EXECUTABLE = "the merge plan does not allow execution"
 NON_EMPTY = "deletion of non-empty clinics is not allowed"
 
 
-def execute(services, plan: MergePlan) -> ObjectId:
+def execute(services: Services, plan: MergePlan) -> ObjectId:
     """Carry out the plan; its plan id. 400 when the plan blocks; 409/422 for a tag or site the
     target cannot take; the transaction rolls back on any error."""
     if plan.blocked:
@@ -67,7 +72,7 @@ def preflight(plan: MergePlan) -> None:
 # --- the transaction ----------------------------------------------------------------------------
 
 class _Run:
-    def __init__(self, services, plan: MergePlan, plan_id: ObjectId, session):
+    def __init__(self, services: Services, plan: MergePlan, plan_id: ObjectId, session):
         self.services = services
         self.db = services.store.db
         self.plan = plan

@@ -2,6 +2,8 @@
 and patients, and decide every sub-plan. Reads only, outside any transaction."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clinic_api import wire
 from clinic_api.domain.merge import matching
 from clinic_api.store import merge_reads as queries
@@ -15,6 +17,9 @@ from clinic_api.store import clinics as clinics_store
 from clinic_api.store import sites as sites_store
 from clinic_api.store.ids import object_id
 
+if TYPE_CHECKING:
+    from clinic_api.services import Services
+
 SAME_CLINIC = "a clinic cannot be merged into itself"
 
 
@@ -22,7 +27,7 @@ def clinic_name(clinic: dict) -> str:
     return clinic.get("name") or ""
 
 
-def plan_merge(services, target_id: str, source_id: str) -> MergePlan:
+def plan_merge(services: Services, target_id: str, source_id: str) -> MergePlan:
     """The plan for merging `source_id` into `target_id`: 404 clinic not found (the source is
     checked first), 400 when both are the same clinic."""
     db = services.store.db
