@@ -196,7 +196,7 @@ def run_store(store: str, uri: str, sizes: list[int], counter, args, out: dict) 
             print(f"    {op:22} p50 {cell.p50:9.1f} ms  n={cell.n}", file=sys.stderr, flush=True)
         bare = drive.WsgiDriver(twin.bare_flask(services).wsgi_app)
         # Alternating single requests, so a drift of the machine's load hits both sides alike.
-        pairs = max(3, min(40, int(args.budget / max(out[(store, "GetClinic", size)].p50 / 1000, 1e-4))))
+        pairs = max(1, min(40, int(args.budget / max(out[(store, "GetClinic", size)].p50 / 1000, 1e-4))))
         out[(store, "ratio", size)] = pipeline_ratio(api, bare, ids["clinic"], admin, pairs, 1)
         api.close()
         if store != "memory":
