@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from clinic_api.resources import invites as invite_view
 from clinic_api.store import invites as store
 from conftest import ADMIN_ID, MEMBER_ID
 from membership_support import (ALREADY_MEMBER, CLINIC_NOT_FOUND, CLINICIAN_NOT_FOUND, NOT_MIGRATED, TIME,
@@ -225,7 +226,7 @@ def test_new_clinician_confirmation(db):
                                      created=OLD)
     assert len(key) == 32 and doc["status"] == "pending" and doc["userId"] == "" and doc["creatorId"] == "1234-555"
     assert doc["modified"] == store.ZERO_TIME and "expiresAt" not in doc and doc["creator"] == {"clinicId": "c" * 24}
-    api = store.to_api(doc)
+    api = invite_view.to_api(doc)
     assert api["modified"] == "0001-01-01T00:00:00Z" and api["creator"]["profile"] is None
 
 
@@ -250,6 +251,6 @@ def test_patient_confirmation_model(db):
                                    permissions={"view": {}, "note": {}}, created=OLD)
     assert doc["expiresAt"] - doc["created"] == dt.timedelta(days=7)
     store.save(db, doc)
-    api = store.to_api(db.confirmations.find_one({"_id": "p" * 32}))
+    api = invite_view.to_api(db.confirmations.find_one({"_id": "p" * 32}))
     assert api["context"] == {"view": {}, "note": {}} and api["expiresAt"] == "2024-05-08T10:20:30.123Z"
     assert store.find_pending(db, type_="careteam_invitation", clinic_id="c" * 24)[0]["_id"] == "p" * 32

@@ -320,16 +320,27 @@ def test_each_range_filter_applies_to_its_own_field(server, db):
         assert ids(resp) == [uid(n + 1)], name
 
 
-def test_every_sort_attribute_answers(member, clinic, db):
-    from clinic_api.domain import patient_list
+# The sort attributes of the contract, written out (not taken from the code under test).
+RANGE_NAMES = ("Low", "VeryLow", "AnyLow", "High", "VeryHigh", "ExtremeHigh", "AnyHigh", "Target")
+CGM_SORTS = (["timeCGMUsePercent", "glucoseManagementIndicator", "averageGlucoseMmol", "totalRecords",
+              "hoursWithData", "daysWithData", "standardDeviation", "coefficientOfVariation", "averageDailyRecords",
+              "min", "max"] + [f"timeIn{r}{u}" for r in RANGE_NAMES for u in ("Percent", "Records", "Minutes")])
+BGM_SORTS = (["averageGlucoseMmol", "totalRecords", "standardDeviation", "coefficientOfVariation",
+              "averageDailyRecords", "min", "max"]
+             + [f"timeIn{r}{u}" for r in RANGE_NAMES for u in ("Percent", "Records")])
+COMMON_SORTS = ["lastUploadDate", "lastData", "firstData", "outdatedSince", "fullName", "birthDate", "lastReviewed"]
+
+
+@pytest.mark.parametrize("kind,attrs", [("cgm", CGM_SORTS), ("bgm", BGM_SORTS)])
+def test_every_sort_attribute_answers(member, clinic, db, kind, attrs):
     insert_patient(db, clinic["id"], uid(1), summary=stats("cgm", dates={"hasLastData": True, "lastData": T0}))
     insert_patient(db, clinic["id"], uid(2))
-    for kind, attrs in patient_list.PERIOD_ATTRS.items():
-        every = sorted(attrs) + list(patient_list.DATE_ATTRS) + list(patient_list.TOP_LEVEL)
-        for n, attr in enumerate(every):
-            sign = "%2B" if n % 2 else "-"
-            resp = member.get(url(clinic, f"sort={sign}{attr}&sortType={kind}&period=7d"))
-            assert resp.status_code == 200 and resp.json()["meta"]["count"] == 2, (kind, attr, resp.text)
+    every = [a + d for a in attrs for d in ("", "Delta")] + COMMON_SORTS
+    assert len(every) == {"cgm": 77, "bgm": 53}[kind]
+    for n, attr in enumerate(every):
+        sign = "%2B" if n % 2 else "-"
+        resp = member.get(url(clinic, f"sort={sign}{attr}&sortType={kind}&period=7d"))
+        assert resp.status_code == 200 and resp.json()["meta"]["count"] == 2, (kind, attr, resp.text)
 
 
 def test_every_parameter_of_the_contract_reaches_the_parameter_object(member, clinic, monkeypatch):

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from clinic_api.domain import effects
 from clinic_api.domain import patients as patients_domain
 from clinic_api.resources import clinics as clinic_view
-from clinic_api.errors import InternalError, bad_request
+from clinic_api.errors import InternalError, NotFound, bad_request, duplicate
+from clinic_api.paging import Page
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import deletions, tx
@@ -76,3 +77,47 @@ def delete_clinic(services: Services, clinic_id: str, deleted_by: str | None) ->
         clinics_store.delete(db, oid, session=session)
 
     tx.run(store, work)
+
+
+# --- reads and single-field writes -----------------------------------------------------------
+
+def list_page(services: Services, *, share_code: str | None, created_start, created_end, ehr_enabled: bool | None,
+              page: Page) -> list[dict]:
+    db = services.store.db
+    docs = clinics_store.list_page(db, share_code=share_code, created_start=created_start, created_end=created_end,
+                                   ehr_enabled=ehr_enabled, offset=page.offset, limit=page.limit)
+    return clinics_store.annotate(db, docs)
+
+
+def get(services: Services, clinic_id: str) -> dict:
+    """The clinic with its tags' and sites' patient counts (404 clinic not found)."""
+    db = services.store.db
+    return clinics_store.annotate(db, [clinics_store.get(db, clinic_id)])[0]
+
+
+def get_by_share_code(services: Services, share_code: str) -> dict:
+    db = services.store.db
+    found = clinics_store.find_by_share_code(db, share_code)
+    if not found:
+        raise NotFound("not found")
+    if len(found) > 1:
+        # The reference answers 500 here; the unique share-code index makes it unreachable
+        # unless the data were written around it. We say what is wrong instead.
+        raise duplicate("multiple matching clinics found")
+    return clinics_store.annotate(db, found)[0]
+
+
+def update_profile(services: Services, clinic_id: str, fields: dict) -> dict:
+    db = services.store.db
+    return clinics_store.annotate(db, [clinics_store.update_profile(db, clinic_id, fields)])[0]
+
+
+def set_field(services: Services, clinic_id: str, name: str, value) -> dict:
+    """One settings-like field of the clinic replaced (tier, suppressedNotifications,
+    membershipRestrictions); the updated clinic, or 404 clinic not found."""
+    return clinics_store.set_fields(services.store.db, clinic_id, {name: value})
+
+
+def get_raw(services: Services, clinic_id: str) -> dict:
+    """The stored clinic (404 clinic not found), without the patient counts."""
+    return clinics_store.get(services.store.db, clinic_id)

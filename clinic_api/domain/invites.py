@@ -16,6 +16,7 @@ from clinic_api.errors import NOT_AUTHORIZED, ApiError, BadRequest, Duplicate, F
 from clinic_api.integrations.mail import MailError
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
+from clinic_api.resources import invites as invite_view
 from clinic_api.store import invites as store
 from clinic_api.store import tx
 from clinic_api.store.ids import hex_id
@@ -147,7 +148,7 @@ def resend_invite(services: Services, caller_id: str, clinic_id: str, invite_id:
     if saved is None:
         raise NotFound(NO_MATCH)
     _send_invitation(services, saved, profile)
-    return store.to_api(saved, profile=profile, creator_userid=saved["creatorId"])
+    return invite_view.to_api(saved, profile=profile, creator_userid=saved["creatorId"])
 
 
 def delete_invite(services: Services, clinic_id: str, invite_id: str) -> None:
@@ -173,7 +174,7 @@ def get_clinician_invite(services: Services, clinic_id: str, invite_id: str) -> 
     confirmation = store.find_one(db, invite_id, type_=store.CLINICIAN_INVITATION, status=store.PENDING)
     if confirmation is None:
         raise NotFound(NO_MATCH)
-    return store.to_api(confirmation)
+    return invite_view.to_api(confirmation)
 
 
 # --- clinician invites, the invitee's side -----------------------------------------------------
@@ -195,7 +196,7 @@ def list_clinician_invites(services: Services, principal, user_id: str) -> list[
             continue
         profile, creator_userid = _profile(services, confirmation.get("creatorId") or "")
         restrictions = restrictions_for(clinic, user.get("username") or "", principal.identity_provider)
-        out.append(store.to_api(confirmation, profile=profile, creator_userid=creator_userid,
+        out.append(invite_view.to_api(confirmation, profile=profile, creator_userid=creator_userid,
                                 restrictions=restrictions))
     if not out:
         raise NotFound(NOTHING_FOUND)
@@ -256,7 +257,7 @@ def patient_invites(services: Services, clinic_id: str) -> list[dict]:
     out = []
     for confirmation in store.find_pending(db, type_=store.CARETEAM_INVITATION, clinic_id=clinic_id):
         profile, creator_userid = _profile(services, confirmation.get("creatorId") or "")
-        out.append(store.to_api(confirmation, profile=profile, creator_userid=creator_userid))
+        out.append(invite_view.to_api(confirmation, profile=profile, creator_userid=creator_userid))
     return out
 
 

@@ -9,7 +9,7 @@ from clinic_api import wire
 from clinic_api.domain import effects
 from clinic_api.domain import patient_rules as rules
 from clinic_api.errors import Conflict, NotFound
-from clinic_api.store import patient_docs as docs
+from clinic_api.resources.patients import data_source_from_api
 from clinic_api.store import patients as store
 from clinic_api.store import tags as tags_store
 from clinic_api.store import tx
@@ -85,7 +85,7 @@ def update_data_sources(services, user_id: str, items: list) -> None:
     reference (a user without records is fine)."""
     db = services.store.db
     try:
-        store.set_data_sources_for_user(db, user_id, [docs.data_source(d) for d in items])
+        store.set_data_sources_for_user(db, user_id, [data_source_from_api(d) for d in items])
     except Exception as exc:  # noqa: BLE001 - the reference only logs a failed update
         log.error("data sources update failed: %s", type(exc).__name__)
         return

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from clinic_api.domain import effects
 from clinic_api.domain import patient_rules as rules
 from clinic_api.errors import ApiError, Duplicate, NotFound
+from clinic_api.resources import patients as bodies
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patient_docs as docs
 from clinic_api.store import patients as store
@@ -34,7 +35,7 @@ def _present(value) -> bool:
 def create_account(services: Services, clinic_id: str, body: dict | None, invited_by: str | None) -> dict:
     """CreatePatientAccount: a custodial account owned by the clinic and its patient record."""
     db = services.store.db
-    fields = docs.from_patient_body(docs.require_body(body))
+    fields = bodies.fields_from_api(bodies.require_body(body))
     clinic = clinics_store.get(db, clinic_id)
     unique = rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], None)
     rules.enforce_patient_limit(services, clinic)
@@ -90,17 +91,8 @@ def create_patient_from_user(services: Services, clinic_id, user_id: str, permis
     wanted_sites = [s for s in fields.get("sites") or [] if isinstance(s, dict)]
     sites = rules.resolve_sites(db, clinic, wanted_sites, drop_unknown=True, session=session) \
         if wanted_sites else (None if fields.get("sites") is None else [])
-    perms = docs.granted(permissions)
-    birth = fields.get("birthDate")
-    values = {"fullName": fields.get("fullName") or "",
-              "birthDate": docs.check_birth_date(birth, docs.CREATE_REF) if birth else None,
-              "mrn": fields.get("mrn") or None,
-              "tags": docs.tag_ids(fields["tags"]) if fields.get("tags") is not None else docs.ABSENT,
-              "sites": sites if sites is not None else docs.ABSENT,
-              "glycemicRanges": docs.glycemic_ranges(fields["glycemicRanges"])
-              if fields.get("glycemicRanges") is not None else docs.ABSENT,
-              "diagnosisType": fields["diagnosisType"] if fields.get("diagnosisType") is not None else docs.ABSENT}
-    values = _profile_filled(services, user_id, values)
+    perms = bodies.granted(permissions)
+    values = _profile_filled(services, user_id, bodies.create_fields_from_api(fields, sites))
     unique = rules.enforce_mrn_settings(services.store, clinic, values["mrn"], user_id, session=session)
     if perms and "custodian" in perms:
         rules.enforce_patient_limit(services, clinic, session=session)
@@ -128,15 +120,15 @@ def _deactivated(subscriptions):
 def update_patient(services: Services, clinic_id: str, user_id: str, body: dict | None) -> dict:
     """UpdatePatient, field by field as the reference's whole-struct $set (patients.md §0.5)."""
     db = services.store.db
-    fields = docs.from_patient_body(docs.require_body(body))
+    fields = bodies.fields_from_api(bodies.require_body(body))
     existing = store.get(db, clinic_id, user_id)
     clinic = clinics_store.get(db, clinic_id)
     unique = rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], user_id)
-    changes = {key: fields[key] for key in ("birthDate", "email", "fullName", "mrn", "targetDevices")}
+    changes: dict = {key: fields[key] for key in bodies.ALWAYS_FIELDS}  # type: ignore[literal-required]
     changes["requireUniqueMrn"] = unique
-    for key in ("tags", "dataSources", "glycemicRanges", "diagnosisType"):
-        if _present(fields[key]):
-            changes[key] = fields[key]
+    for key in bodies.OPTIONAL_FIELDS:
+        if _present(fields[key]):  # type: ignore[literal-required]
+            changes[key] = fields[key]  # type: ignore[literal-required]
     if fields["reviews"]:
         changes["reviews"] = fields["reviews"]
     if _present(fields["sites"]):
@@ -203,7 +195,7 @@ def update_patients_email(services: Services, user_id: str, email: str | None) -
 def update_permissions(services: Services, clinic_id: str, user_id: str, body: dict | None) -> dict | None:
     """The patient's own grant to the clinic. `custodian` cannot be granted; nothing left means
     the patient leaves the clinic (None is returned)."""
-    perms = docs.granted(body or {}) or {}
+    perms = bodies.granted(body or {}) or {}
     perms.pop("custodian", None)
     if not perms:
         remove_patient(services, clinic_id, user_id, user_id)

@@ -5,18 +5,17 @@ from connexion import NoContent
 
 from clinic_api import context
 from clinic_api.domain import clinics as clinic_domain
-from clinic_api.errors import NotFound, duplicate
 from clinic_api.handlers._common import deleted_by, query_time, subject_id
+from clinic_api.paging import Page
 from clinic_api.resources import clinics as clinic_view
-from clinic_api.store import clinics
 
 
 def list_clinics(limit=10, offset=0, shareCode=None, createdTimeStart=None, createdTimeEnd=None, ehrEnabled=None):
-    db = context.db()
-    docs = clinics.list_page(db, share_code=shareCode, created_start=query_time("createdTimeStart", createdTimeStart),
-                             created_end=query_time("createdTimeEnd", createdTimeEnd), ehr_enabled=ehrEnabled,
-                             offset=offset, limit=limit)
-    return [clinic_view.to_api(d) for d in clinics.annotate(db, docs)], 200
+    docs = clinic_domain.list_page(context.services(), share_code=shareCode,
+                                   created_start=query_time("createdTimeStart", createdTimeStart),
+                                   created_end=query_time("createdTimeEnd", createdTimeEnd), ehr_enabled=ehrEnabled,
+                                   page=Page(offset=offset, limit=limit))
+    return [clinic_view.to_api(d) for d in docs], 200
 
 
 def create_clinic(body=None):
@@ -27,26 +26,16 @@ def create_clinic(body=None):
 
 
 def get_clinic(clinicId):
-    db = context.db()
-    return clinic_view.to_api(clinics.annotate(db, [clinics.get(db, clinicId)])[0]), 200
+    return clinic_view.to_api(clinic_domain.get(context.services(), clinicId)), 200
 
 
 def get_clinic_by_share_code(shareCode):
-    db = context.db()
-    found = clinics.find_by_share_code(db, shareCode)
-    if not found:
-        raise NotFound("not found")
-    if len(found) > 1:
-        # The reference answers 500 here; the unique share-code index makes it unreachable
-        # unless the data were written around it. We say what is wrong instead.
-        raise duplicate("multiple matching clinics found")
-    return clinic_view.to_api(clinics.annotate(db, found)[0]), 200
+    return clinic_view.to_api(clinic_domain.get_by_share_code(context.services(), shareCode)), 200
 
 
 def update_clinic(clinicId, body=None):
-    db = context.db()
-    doc = clinics.update_profile(db, clinicId, clinic_view.fields_from_api(body or {}))
-    return clinic_view.to_api(clinics.annotate(db, [doc])[0]), 200
+    doc = clinic_domain.update_profile(context.services(), clinicId, clinic_view.fields_from_api(body or {}))
+    return clinic_view.to_api(doc), 200
 
 
 def delete_clinic(clinicId):
@@ -55,44 +44,21 @@ def delete_clinic(clinicId):
 
 
 def update_tier(clinicId, body=None):
-    clinics.set_fields(context.db(), clinicId, {"tier": (body or {}).get("tier", "")})
+    clinic_domain.set_field(context.services(), clinicId, "tier", (body or {}).get("tier", ""))
     return NoContent, 200
 
 
 def update_suppressed_notifications(clinicId, body=None):
-    inner = (body or {}).get("suppressedNotifications") or {}
-    value = {}
-    if inner.get("patientClinicInvitation") is not None:
-        value["patientClinicInvitation"] = bool(inner["patientClinicInvitation"])
-    clinics.set_fields(context.db(), clinicId, {"suppressedNotifications": value})
+    value = clinic_view.suppressed_from_api(body or {})
+    clinic_domain.set_field(context.services(), clinicId, "suppressedNotifications", value)
     return NoContent, 200
 
 
-def _restrictions_to_api(doc: dict) -> dict:
-    items = doc.get("membershipRestrictions") or []
-    if not items:
-        return {}
-    out = []
-    for item in items:
-        entry = {"emailDomain": item.get("emailDomain", "")}
-        if item.get("requiredIdp"):
-            entry["requiredIdp"] = item["requiredIdp"]
-        out.append(entry)
-    return {"restrictions": out}
-
-
 def list_membership_restrictions(clinicId):
-    return _restrictions_to_api(clinics.get(context.db(), clinicId)), 200
+    return clinic_view.restrictions_to_api(clinic_domain.get_raw(context.services(), clinicId)), 200
 
 
 def update_membership_restrictions(clinicId, body=None):
-    items = []
-    for item in (body or {}).get("restrictions") or []:
-        entry = {}
-        if item.get("emailDomain"):
-            entry["emailDomain"] = item["emailDomain"]
-        if item.get("requiredIdp"):
-            entry["requiredIdp"] = item["requiredIdp"]
-        items.append(entry)
-    doc = clinics.set_fields(context.db(), clinicId, {"membershipRestrictions": items or None})
-    return _restrictions_to_api(doc), 200
+    items = clinic_view.restrictions_from_api(body or {})
+    doc = clinic_domain.set_field(context.services(), clinicId, "membershipRestrictions", items or None)
+    return clinic_view.restrictions_to_api(doc), 200

@@ -11,6 +11,7 @@ from clinic_api.errors import BadRequest, Unauthorized
 from clinic_api.handlers._common import deleted_by, query_time, subject_id, user_subject_id
 from clinic_api.paging import Page
 from clinic_api.resources import clinics as clinic_view
+from clinic_api.resources.patients import CREATE_FIELDS
 from clinic_api.resources.patients import permissions as permissions_view
 from clinic_api.resources.patients import reviews as reviews_view
 from clinic_api.resources.patients import to_api
@@ -57,13 +58,9 @@ def create_patient_account(clinicId, body=None):
     return to_api(doc), 200
 
 
-CREATE_FIELDS = ("isMigrated", "legacyClinicianId", "fullName", "birthDate", "mrn", "tags", "sites",
-                 "glycemicRanges", "diagnosisType")
-
-
 def create_patient_from_user(clinicId, patientId, body=None):
     body = body if isinstance(body, dict) else {}
-    fields = {k: body[k] for k in CREATE_FIELDS if k in body}  # anything else is ignored
+    fields = {k: body[k] for k in CREATE_FIELDS if k in body}  # anything else is ignored (as the reference)
     doc = domain.create_patient_from_user(context.services(), clinicId, patientId, body.get("permissions"), **fields)
     return to_api(doc), 200
 
