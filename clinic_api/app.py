@@ -1,6 +1,8 @@
 """The application factory: connexion FlaskApp on clinic.v1.yaml with our pipeline."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import functools
 import logging
 
@@ -23,6 +25,9 @@ from clinic_api.settings import Settings
 from clinic_api.store import client as store_client
 from clinic_api.store import indexes
 
+if TYPE_CHECKING:
+    from clinic_api.services import Services
+
 log = logging.getLogger("clinic_api")
 
 
@@ -42,7 +47,7 @@ def shutdown(app: connexion.FlaskApp) -> None:
     app.services.store.client.close()
 
 
-def create_app(settings: Settings | None = None, services=None) -> connexion.FlaskApp:
+def create_app(settings: Settings | None = None, services: Services | None = None) -> connexion.FlaskApp:
     settings = settings or Settings.from_env()
     services = services or services_mod.build(settings)
     store_client.check_transactions(services.store, settings)

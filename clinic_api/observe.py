@@ -8,6 +8,8 @@ counted.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import functools
 import logging
 import time
@@ -21,6 +23,9 @@ from clinic_api import metrics, request_id, spec
 from clinic_api.context import EXTENSION
 from clinic_api.routing import MATCHED
 from clinic_api.wire import dumps
+
+if TYPE_CHECKING:
+    from clinic_api.services import Services
 
 access_log = logging.getLogger("clinic_api.access")
 UNLOGGED = frozenset({"/ready", "/metrics"})
@@ -127,7 +132,7 @@ def _histogram(operation: str):
 class MetricsEndpoint:
     """`GET /metrics`: the Prometheus text exposition (token-exempt, see auth/middleware.Gate)."""
 
-    def __init__(self, app: ASGIApp, *, services):
+    def __init__(self, app: ASGIApp, *, services: Services):
         self.app = app
         self.services = services
 

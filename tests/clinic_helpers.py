@@ -7,6 +7,8 @@ import re
 
 from bson import ObjectId
 
+from support import builders
+
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 5, 1, 10, 20, 30, 120000, tzinfo=UTC)  # on the wire: 2024-05-01T10:20:30.12Z
 T1 = dt.datetime(2024, 6, 1, 0, 0, 0, tzinfo=UTC)  # on the wire: 2024-06-01T00:00:00Z
@@ -41,28 +43,21 @@ def body_schema_error(schema: str, pointer: str, reason: str) -> dict:
 
 
 def seed_clinic(db, **fields) -> ObjectId:
-    """A clinic document as the reference stores it, with fixed times; `fields` override."""
-    doc = {"_id": ObjectId(), "name": "Seeded Clinic", "phoneNumbers": None, "canonicalShareCode": "ABCD-EFGH-JK23",
-           "shareCodes": ["ABCD-EFGH-JK23"], "admins": ["1234567890"], "createdTime": T0, "updatedTime": T0,
-           "isMigrated": True, "PreferredBgUnits": "mg/dL", "timezone": None,
-           "patientCountSettings": {"hardLimit": {"plan": 250}}, "patientCount": {"total": 0, "demo": 0, "plan": 0}}
-    doc.update(fields)
-    doc = {k: v for k, v in doc.items() if v is not ...}  # `name=...` drops a key
-    db.clinics.insert_one(doc)
-    return doc["_id"]
+    """A clinic document as the reference stores it, with fixed times; `fields` override (`name=...`
+    drops a key)."""
+    return builders.insert_clinic(db, now=T0, **fields)["_id"]
 
 
 def seed_clinician(db, clinic_id, user_id: str, roles: list, email: str | None = None, name: str | None = None):
-    db.clinicians.insert_one({"clinicId": ObjectId(str(clinic_id)), "userId": user_id,
-                              "email": email or f"{user_id}@example.com", "name": name, "roles": roles,
-                              "createdTime": T0, "updatedTime": T0})
+    builders.insert_clinician(db, clinic_id, user_id, roles, sync_admins=False, email=email or f"{user_id}@example.com",
+                              name=name, now=T0)
 
 
 def seed_patient(db, clinic_id, user_id: str, **fields):
-    doc = {"clinicId": ObjectId(str(clinic_id)), "userId": user_id, "fullName": f"Patient {user_id}",
-           "permissions": {"view": {}}, "createdTime": T0, "updatedTime": T0, **fields}
-    db.patients.insert_one(doc)
-    return doc
+    """A bare patient record (name and view permission only)."""
+    return builders.insert_patient(db, clinic_id, user_id, now=T0, **{
+        "birthDate": ..., "email": ..., "mrn": ..., "targetDevices": ..., "requireUniqueMrn": ...,
+        "permissions": {"view": {}}, **fields})
 
 
 def stored(db, clinic_id) -> dict | None:

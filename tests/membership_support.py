@@ -6,6 +6,7 @@ import re
 from bson import ObjectId
 
 from clinic_api import wire
+from support import builders
 
 NOT_AUTHORIZED = {"message": "security requirements failed: the subject is not authorized for the requested action"}
 MISSING_TOKEN = {"message": "session token is missing"}
@@ -20,19 +21,9 @@ TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 def add_clinician(db, clinic_id: str, user_id: str | None, roles, *, email=None, name=None, invite_id=None,
                   created=None) -> dict:
     """A clinician (or, without user id, an invite) record written straight into the store."""
-    now = created or wire.now()
-    doc = {"clinicId": ObjectId(clinic_id), "roles": list(roles), "name": name, "createdTime": now,
-           "updatedTime": now}
-    if user_id:
-        doc["userId"] = user_id
-    if invite_id:
-        doc["inviteId"] = invite_id
-    if email is not None:
-        doc["email"] = email
-    db.clinicians.insert_one(doc)
-    if user_id and "CLINIC_ADMIN" in roles:
-        db.clinics.update_one({"_id": ObjectId(clinic_id)}, {"$addToSet": {"admins": user_id}})
-    return doc
+    return builders.insert_clinician(db, clinic_id, user_id, roles, invite_id=invite_id,
+                                     email=email if email is not None else ..., name=name,
+                                     now=created or wire.now())
 
 
 def legacy_clinic(db, admins=("1234567890",), name="Legacy Clinic") -> str:
@@ -54,15 +45,3 @@ def record(db, clinic_id: str, user_id: str) -> dict | None:
 def snapshot(db, *collections: str) -> dict:
     """Everything stored in these collections (to prove a refused change wrote nothing)."""
     return {name: sorted((repr(sorted(d.items())) for d in db[name].find()), key=str) for name in collections}
-
-
-def assert_denied(api, method: str, url: str, json=None):
-    resp = api.request(method, url, json=json)
-    assert resp.status_code == 403, (method, url, resp.status_code, resp.text)
-    assert resp.json() == NOT_AUTHORIZED
-
-
-def assert_token_required(anonymous, method: str, url: str, json=None):
-    resp = anonymous.request(method, url, json=json)
-    assert resp.status_code == 400
-    assert resp.json() == MISSING_TOKEN

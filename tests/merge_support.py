@@ -9,6 +9,8 @@ import itertools
 from bson import ObjectId
 from openpyxl import load_workbook
 
+from support import builders
+
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 3, 5, 14, 3, 7, tzinfo=UTC)
 T1 = dt.datetime(2024, 4, 1, 8, 30, 0, tzinfo=UTC)
@@ -24,14 +26,9 @@ def share_code() -> str:
 
 def seed_clinic(db, name: str | None, **fields) -> dict:
     code = share_code()
-    doc = {"_id": ObjectId(), "name": name, "patientTags": [], "canonicalShareCode": code, "shareCodes": [code],
-           "admins": [], "createdTime": T0, "updatedTime": T0, "isMigrated": True, "PreferredBgUnits": "mg/dL",
-           "timezone": "US/Pacific", "patientCountSettings": {"hardLimit": {"plan": 250}},
-           "patientCount": {"total": 0, "demo": 0, "plan": 0}}
-    doc.update(fields)
-    doc = {k: v for k, v in doc.items() if v is not ...}
-    db.clinics.insert_one(doc)
-    return doc
+    return builders.insert_clinic(db, now=T0, **{
+        "name": name, "phoneNumbers": ..., "patientTags": [], "canonicalShareCode": code, "shareCodes": [code],
+        "admins": [], "timezone": "US/Pacific", **fields})
 
 
 def add_tags(db, clinic: dict, *names) -> list[dict]:
@@ -50,27 +47,13 @@ def add_sites(db, clinic: dict, *names) -> list[dict]:
 
 def seed_clinician(db, clinic: dict, user_id: str | None, roles: list, *, email=None, name=None,
                    invite_id=None, created=T0) -> dict:
-    doc = {"_id": ObjectId(), "clinicId": clinic["_id"]}
-    if invite_id:
-        doc["inviteId"] = invite_id
-    if user_id:
-        doc["userId"] = user_id
-    doc.update({"email": email or f"{user_id or invite_id}@example.com", "name": name, "roles": roles,
-                "createdTime": created, "updatedTime": created})
-    db.clinicians.insert_one(doc)
-    if user_id and "CLINIC_ADMIN" in roles:
-        db.clinics.update_one({"_id": clinic["_id"]}, {"$addToSet": {"admins": user_id}})
-    return doc
+    return builders.insert_clinician(db, clinic["_id"], user_id, roles, invite_id=invite_id,
+                                     email=email or f"{user_id or invite_id}@example.com", name=name, now=created)
 
 
 def seed_patient(db, clinic: dict, user_id: str, **fields) -> dict:
-    doc = {"_id": ObjectId(), "clinicId": clinic["_id"], "userId": user_id, "birthDate": f"19{user_id[-2:]}-01-01",
-           "email": f"{user_id}@example.com", "fullName": f"Patient {user_id}", "mrn": None, "tags": [],
-           "createdTime": T0, "updatedTime": T0, "requireUniqueMrn": False}
-    doc.update(fields)
-    doc = {k: v for k, v in doc.items() if v is not ...}
-    db.patients.insert_one(doc)
-    return doc
+    return builders.insert_patient(db, clinic["_id"], user_id, now=T0, **{
+        "birthDate": f"19{user_id[-2:]}-01-01", "targetDevices": ..., "tags": [], **fields})
 
 
 def seed_user(db, user_id: str, email: str) -> None:

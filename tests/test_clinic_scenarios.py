@@ -142,7 +142,10 @@ def test_10_4_3_demo_plus_another_patient_blocks_deletion(server, db, demo):
 def test_without_a_demo_user_setting_any_patient_blocks_deletion(server, db):
     cid = seed_clinic(db)
     seed_patient(db, cid, "demo")
-    assert server.delete(f"/v1/clinics/{cid}").status_code == 400
+    resp = server.delete(f"/v1/clinics/{cid}")
+    assert (resp.status_code, resp.json()) == (400, {"message": "bad request: deletion of non-empty clinics is not "
+                                                                "allowed"})
+    assert stored(db, cid) is not None and db.patients.count_documents({"clinicId": cid}) == 1
 
 
 def test_creating_a_clinic_adds_the_demo_patient(admin, db, demo):

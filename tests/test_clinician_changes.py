@@ -6,15 +6,13 @@ from bson import ObjectId
 
 from conftest import ADMIN_ID, MEMBER_ID
 from membership_support import (CLINIC_NOT_FOUND, CLINICIAN_NOT_FOUND, NEEDS_ADMIN, NOT_MIGRATED, add_clinician,
-                                admins_of, assert_denied, assert_token_required, legacy_clinic, record, snapshot)
+                                admins_of, legacy_clinic, record, snapshot)
+from support.access import assert_denied, assert_token_required
+from support.paths import clinician_url as url
 
 SECOND_ADMIN = "5555555555"
 EARLIER = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 LATER = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def url(clinic, user_id):
-    return f"/v1/clinics/{clinic['id']}/clinicians/{user_id}"
 
 
 def body(roles, name=None):

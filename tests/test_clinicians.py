@@ -7,14 +7,12 @@ from bson import ObjectId
 
 from conftest import ADMIN_ID, MEMBER_ID
 from membership_support import (ALREADY_MEMBER, CLINIC_NOT_FOUND, CLINICIAN_NOT_FOUND, NEEDS_ADMIN, NOT_MIGRATED,
-                                TIME, add_clinician, admins_of, assert_denied, assert_token_required,
+                                TIME, add_clinician, admins_of,
                                 legacy_clinic, record, snapshot)
+from support.access import assert_denied, assert_token_required
+from support.paths import clinicians_url as url
 
 NEW = {"id": "1111111111", "name": "Test Clinician", "email": "Test@Example.com", "roles": ["CLINIC_MEMBER"]}
-
-
-def url(clinic, tail=""):
-    return f"/v1/clinics/{clinic['id']}/clinicians{tail}"
 
 
 # --- CreateClinician ------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from bson import ObjectId
 from clinic_api.auth.principal import Principal
 from clinic_api.domain import invites as domain
 from conftest import ADMIN_ID, MEMBER_ID
-from membership_support import (ALREADY_MEMBER, TIME, add_clinician, admins_of, assert_denied,
-                                assert_token_required, record, snapshot)
+from membership_support import (ALREADY_MEMBER, TIME, add_clinician, admins_of, record, snapshot)
+from support.access import assert_denied, assert_token_required
 
 INVITEE = "5678901234"
 NO_MATCH = {"message": "No matching invite was found"}
@@ -73,7 +73,8 @@ def test_listing_nothing_is_404_and_others_are_denied(invitee, plain_user, serve
 def test_listing_leaves_out_invites_of_deleted_clinics(admin, clinic, invitee, db):
     key = send(admin, clinic)
     db.confirmations.update_one({"_id": key}, {"$set": {"clinicId": "f" * 24}})
-    assert invitee.get(mine()).status_code == 404
+    resp = invitee.get(mine())
+    assert (resp.status_code, resp.json()) == (404, {"message": "Nothing found"})
 
 
 @pytest.mark.parametrize("username, idp, restrictions, expected", [

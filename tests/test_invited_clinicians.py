@@ -9,8 +9,9 @@ from werkzeug import Response
 
 from conftest import ADMIN_ID, MEMBER_ID
 from membership_support import (ALREADY_MEMBER, CLINIC_NOT_FOUND, CLINICIAN_NOT_FOUND, NEEDS_ADMIN, NOT_MIGRATED,
-                                add_clinician, admins_of, assert_denied, assert_token_required, legacy_clinic,
+                                add_clinician, admins_of, legacy_clinic,
                                 record, snapshot)
+from support.access import assert_denied, assert_token_required
 
 INVITEE = "8888888888"
 

@@ -8,7 +8,8 @@ from clinic_api.resources import invites as invite_view
 from clinic_api.store import invites as store
 from conftest import ADMIN_ID, MEMBER_ID
 from membership_support import (ALREADY_MEMBER, CLINIC_NOT_FOUND, CLINICIAN_NOT_FOUND, NOT_MIGRATED, TIME,
-                                add_clinician, assert_denied, assert_token_required, legacy_clinic, snapshot)
+                                add_clinician, legacy_clinic, snapshot)
+from support.access import assert_denied, assert_token_required
 
 OLD = dt.datetime(2024, 5, 1, 10, 20, 30, 123000, tzinfo=dt.timezone.utc)
 INVITE = {"email": "New@X.org", "roles": ["CLINIC_MEMBER"]}

@@ -10,7 +10,7 @@ from clinic_api.domain.merge import execution, planning
 from clinic_api.errors import InternalError
 from merge_support import (SOURCE_ADMIN, TARGET_ADMIN, T1, add_sites, add_tags, body, insert_population, merge_url,
                            pair, seed_clinic, seed_clinician, seed_patient, seed_user, snapshot)
-from patient_docs import expect_access
+from support.access import expect_access
 
 NOT_EXECUTABLE = {"message": "bad request: the merge plan does not allow execution"}
 CLINIC_NOT_FOUND = {"message": "clinic not found"}

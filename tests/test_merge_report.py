@@ -8,7 +8,7 @@ from bson import ObjectId
 
 from merge_support import (SOURCE_ADMIN, TARGET_ADMIN, T1, add_sites, add_tags, body, pair, read_workbook, report_url,
                            seed_clinic, seed_clinician, seed_patient, snapshot)
-from patient_docs import expect_access
+from support.access import expect_access
 
 SHEETS = ["Summary", "Patients in Source Clinic", "Patients in Target Clinic", "Duplicates in Source Clinic",
           "Duplicates in Target Clinic", "Duplicates in Merged Workspace"]

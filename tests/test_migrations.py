@@ -10,6 +10,7 @@ from bson import ObjectId
 from clinic_api import wire
 from clinic_api.errors import NOT_AUTHORIZED
 from conftest import ADMIN_ID, CLINIC_BODY, MEMBER_ID
+from support.builders import insert_migration
 
 LEGACY_ID = "5678901234"
 FORBIDDEN = (403, {"message": NOT_AUTHORIZED})
@@ -46,9 +47,7 @@ def legacy(db, server, as_user):
 
 
 def add_migration(db, clinic_id, user_id, status="PENDING"):
-    now = wire.now()
-    db.migrations.insert_one({"clinicId": ObjectId(clinic_id), "userId": user_id, "status": status,
-                              "createdTime": now, "updatedTime": now})
+    insert_migration(db, clinic_id, user_id, status, now=wire.now())
 
 
 def assert_dto(body, user_id, status="PENDING"):

@@ -7,7 +7,8 @@ from bson import ObjectId
 
 from clinic_api.domain import patient_counts
 from clinic_api.errors import NotFound, PaymentRequired
-from patient_docs import FIXED, expect_access, insert_patient, user_id
+from patient_docs import FIXED, insert_patient, user_id
+from support.access import expect_access
 
 DEMO = "0000000d30"
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)

@@ -8,7 +8,9 @@ from bson import ObjectId
 
 from clinic_api.domain import invites as domain
 from clinic_api.store import invites as store
-from membership_support import add_clinician, assert_denied, assert_token_required, snapshot
+from membership_support import add_clinician, snapshot
+from support.access import assert_denied, assert_token_required
+from support.paths import patient_invites_url as url
 
 PATIENT = "abcdef0123"
 CREATED = dt.datetime(2024, 5, 1, 10, 20, 30, tzinfo=dt.timezone.utc)
@@ -29,10 +31,6 @@ def share(db, clinic, key="s" * 32, permissions=None, status="pending", type_="c
     doc.update(status=status, type=type_)
     store.save(db, doc)
     return key
-
-
-def url(clinic, key=""):
-    return f"/v1/clinics/{clinic['id']}/invites/patients" + (f"/{key}" if key else "")
 
 
 # --- GetPatientInvites ----------------------------------------------------------------------

@@ -8,10 +8,7 @@ from conftest import ADMIN_ID
 from patients_support import (ALREADY_MEMBER, BIXBY, CLINIC_NOT_FOUND, EMPTY_REQUESTS, MISSING_TOKEN,
                               NOT_AUTHORIZED, PATIENT_NOT_FOUND, T0, UNKNOWN_CLINIC, USER_A, USER_B, WIRE_TIME,
                               add_clinic_site, assert_key_order, create_patient, insert_patient, set_clinic)
-
-
-def url(clinic, pid=""):
-    return f"/v1/clinics/{clinic['id']}/patients" + (f"/{pid}" if pid else "")
+from support.paths import patients_url as url
 
 
 # --- CreatePatientAccount --------------------------------------------------------------------

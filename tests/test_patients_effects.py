@@ -9,14 +9,11 @@ from bson import ObjectId
 
 from patients_support import BIXBY, T0, USER_A, create_patient, insert_patient
 from clinic_api.domain import patient_care, patients as domain
+from support.paths import patients_url as url
 
 
 def patient_mails(db):
     return db.outbox.count_documents({"template": {"$ne": "clinic_created"}})
-
-
-def url(clinic, pid=""):
-    return f"/v1/clinics/{clinic['id']}/patients" + (f"/{pid}" if pid else "")
 
 
 def test_custodial_creation_writes_profile_and_one_claim_mail(admin, clinic, db):

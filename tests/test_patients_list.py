@@ -9,12 +9,9 @@ from bson import ObjectId
 
 from clinic_api.paging import Page
 from patients_support import MISSING_TOKEN, NOT_AUTHORIZED, T0, T1, T2, UNKNOWN_CLINIC, insert_patient, stats
+from support.paths import patients_list_url as url
 
 UTC = dt.timezone.utc
-
-
-def url(clinic, query=""):
-    return f"/v1/clinics/{clinic['id']}/patients" + (f"?{query}" if query else "")
 
 
 def ids(resp):

@@ -5,7 +5,8 @@ import pytest
 from bson import ObjectId
 
 from clinic_api.store import sites as sites_store
-from patient_docs import FIXED, expect_access, insert_patient, user_id
+from patient_docs import FIXED, insert_patient, user_id
+from support.access import expect_access
 
 SITE_PATTERN = r"^[[:graph:]\p{L}\p{N}][[:graph:]\p{L}\p{N} ]*$"
 _names = itertools.count()
@@ -162,7 +163,10 @@ def test_rename_uses_the_path_id(admin, clinic):
 def test_rename_at_fifty_sites(admin, clinic, db):
     fill_sites(db, clinic, 50)
     site = str(stored_clinic(db, clinic)["sites"][3]["id"])
-    assert rename(admin, clinic, site, "site3 (renamed)").status_code == 200
+    resp = rename(admin, clinic, site, "site3 (renamed)")
+    assert (resp.status_code, resp.json()) == (200, {"id": site, "name": "site3 (renamed)"})
+    names = [s["name"] for s in stored_clinic(db, clinic)["sites"]]
+    assert names == [f"site{i}" if i != 3 else "site3 (renamed)" for i in range(50)]
 
 
 @pytest.mark.parametrize("new", ["A", "a", "B"])
@@ -201,9 +205,12 @@ def test_rename_bad_bodies(admin, clinic, body, expected):
     assert (resp.status_code, resp.json()) == (400, expected)
 
 
-def test_rename_without_a_body(admin, clinic):
+def test_rename_without_a_body(admin, clinic, db):
     site = add_site(admin, clinic, "A")
-    assert admin.put(f"{sites_url(clinic)}/{site}").status_code == 400
+    resp = admin.put(f"{sites_url(clinic)}/{site}")
+    assert (resp.status_code, resp.json()) == (400, {"message": "request body has an error: value is required but "
+                                                                "missing"})
+    assert [s["name"] for s in stored_clinic(db, clinic)["sites"]] == ["A"]
 
 
 def test_rename_access(request, admin, clinic):

@@ -4,7 +4,8 @@ import datetime as dt
 import pytest
 from bson import ObjectId
 
-from patient_docs import FIXED, expect_access, insert_patient, user_id
+from patient_docs import FIXED, insert_patient, user_id
+from support.access import expect_access
 
 USER = user_id(1)
 REF = "#/components/schemas/patientSummary.v1"

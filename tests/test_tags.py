@@ -7,7 +7,8 @@ from bson import ObjectId
 
 from clinic_api.store import patients as patients_store
 from clinic_api.store import tags as tags_store
-from patient_docs import FIXED, expect_access, insert_patient, user_id
+from patient_docs import FIXED, insert_patient, user_id
+from support.access import expect_access
 
 TAG_SCHEMA = "#/components/schemas/patientTag.v1"
 TAG_PATTERN = r"^[\p{L}\p{N}_+><-]{1}[\p{L}\p{N}\s_+><-]*$"

@@ -7,8 +7,9 @@ import pytest
 from bson import ObjectId
 
 from clinic_api.domain import tide
-from patient_docs import expect_access, insert_patient, user_id
+from patient_docs import insert_patient, user_id
 from tide_fixture import A, B, CUTOFF, NAMES, ROWS, insert_fixture, period_values, t
+from support.access import expect_access
 
 NOW = dt.datetime(2025, 8, 20, tzinfo=dt.timezone.utc)
 CUTOFF_DT = t(CUTOFF)

@@ -1,20 +1,19 @@
 """A user across all clinics: UpdateClinicUserDetails and DeleteUserFromClinics (POST and DELETE
 /v1/users/{userId}/clinics, clinics-clinicians.md §7, scenarios §10.5.4-8). Both answer 200."""
 import pytest
-from bson import ObjectId
 
 from clinic_api import wire
 from conftest import ADMIN_ID, CLINIC_BODY, MEMBER_ID
-from membership_support import add_clinician, admins_of, assert_denied, assert_token_required, record, snapshot
+from support.builders import insert_patient
+from membership_support import add_clinician, admins_of, record, snapshot
+from support.access import assert_denied, assert_token_required
 
 USER_URL = "/v1/users/{}/clinics"
 
 
 def add_patient(db, clinic_id, user_id, permissions, email="p@x.org"):
-    now = wire.now()
-    db.patients.insert_one({"clinicId": ObjectId(clinic_id), "userId": user_id, "birthDate": "2000-01-01",
-                            "email": email, "fullName": "P", "mrn": None, "targetDevices": None,
-                            "permissions": permissions, "createdTime": now, "updatedTime": now})
+    insert_patient(db, clinic_id, user_id, email=email, fullName="P", permissions=permissions, requireUniqueMrn=...,
+                   now=wire.now())
 
 
 # --- DeleteUserFromClinics ------------------------------------------------------------------

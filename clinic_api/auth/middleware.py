@@ -8,6 +8,8 @@ Authorize (after routing)  the policy row of the operation -> 403, before reques
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import anyio
 from starlette.datastructures import Headers
 from starlette.responses import Response
@@ -19,6 +21,9 @@ from clinic_api.auth.tokens import TokenInvalid
 from clinic_api.context import EXTENSION
 from clinic_api.routing import MATCHED, ROUTE
 from clinic_api.wire import dumps
+
+if TYPE_CHECKING:
+    from clinic_api.services import Services
 
 TOKEN_HEADER = "x-tidepool-session-token"
 # Route templates whose callers are not token-authenticated (they verify themselves).
@@ -38,7 +43,7 @@ def _json(status: int, message: str, headers: dict | None = None) -> Response:
 
 
 class Gate:
-    def __init__(self, app: ASGIApp, *, services):
+    def __init__(self, app: ASGIApp, *, services: Services):
         self.app = app
         self.services = services
 
@@ -125,7 +130,7 @@ class Gate:
 
 
 class Authorize:
-    def __init__(self, app: ASGIApp, *, services):
+    def __init__(self, app: ASGIApp, *, services: Services):
         self.app = app
         self.services = services
 

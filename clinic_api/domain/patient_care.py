@@ -2,6 +2,8 @@
 data sources and clinic-wide tag assignment (patients.md §11-§15)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import datetime as _dt
 import logging
 
@@ -14,23 +16,26 @@ from clinic_api.store import patients as store
 from clinic_api.store import tags as tags_store
 from clinic_api.store import tx
 
+if TYPE_CHECKING:
+    from clinic_api.services import Services
+
 log = logging.getLogger("clinic_api.patients")
 CONNECT_REQUEST_LIFETIME = _dt.timedelta(days=30)
 NO_REVIEW = "no review to delete"
 
 
-def _is_demo(services, user_id: str) -> bool:
+def _is_demo(services: Services, user_id: str) -> bool:
     demo = services.settings.demo_patient_user_id
     return bool(demo) and user_id == demo
 
 
-def add_review(services, clinic_id: str, user_id: str, clinician_id: str) -> list:
+def add_review(services: Services, clinic_id: str, user_id: str, clinician_id: str) -> list:
     """Mark reviewed now: newest first, the two newest kept."""
     doc = store.push_review(services.store.db, clinic_id, user_id, {"clinicianId": clinician_id, "time": wire.now()})
     return doc.get("reviews") or []
 
 
-def revert_review(services, clinic_id: str, user_id: str, clinician_id: str) -> list:
+def revert_review(services: Services, clinic_id: str, user_id: str, clinician_id: str) -> list:
     """Remove the newest review, which must be the caller's."""
     db = services.store.db
     doc = store.pop_review_of(db, clinic_id, user_id, clinician_id)
@@ -45,14 +50,14 @@ def revert_review(services, clinic_id: str, user_id: str, clinician_id: str) -> 
     return []  # the caller's review became the newest meanwhile: nothing reverted (as the reference)
 
 
-def send_upload_reminder(services, clinic_id: str, user_id: str) -> dict:
+def send_upload_reminder(services: Services, clinic_id: str, user_id: str) -> dict:
     """Record the reminder time; the reminder mail itself is the worker's effect."""
     doc = store.update(services.store.db, clinic_id, user_id, {"lastUploadReminderTime": wire.now()})
     effects.emit(services, effects.UploadReminderRequested(doc))
     return doc
 
 
-def connect_provider(services, clinic_id: str, user_id: str, provider: str) -> None:
+def connect_provider(services: Services, clinic_id: str, user_id: str, provider: str) -> None:
     """Ask the patient to connect a provider account: the provider's data source is set pending
     (or pendingReconnect) and the request is prepended to providerConnectionRequests.<p>."""
     db = services.store.db
@@ -80,7 +85,7 @@ def connect_provider(services, clinic_id: str, user_id: str, provider: str) -> N
     effects.emit(services, effects.ProviderConnectionRequested(updated, provider))
 
 
-def update_data_sources(services, user_id: str, items: list) -> None:
+def update_data_sources(services: Services, user_id: str, items: list) -> None:
     """Replace the data sources on every clinic's record of the user. Always succeeds, as the
     reference (a user without records is fine)."""
     db = services.store.db
@@ -93,7 +98,7 @@ def update_data_sources(services, user_id: str, items: list) -> None:
         rules.refresh_counts(services, store.clinic_ids_of_user(db, user_id))
 
 
-def assign_tag(services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:
+def assign_tag(services: Services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:
     """Give the patients a tag the clinic has (404 `patient tag not found` otherwise, where the
     reference assigns any id). The check and the patients' update run in one transaction that also
     writes the clinic (tags_store.require), so a deletion of the tag either comes first (then 404)
@@ -112,5 +117,5 @@ def assign_tag(services, clinic_id: str, tag_id: str, user_ids: list | None) -> 
     tx.run(services.store, work)
 
 
-def remove_tag(services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:
+def remove_tag(services: Services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:
     store.remove_tag(services.store.db, clinic_id, tag_id, user_ids)

@@ -1,6 +1,8 @@
 """The `clinics` collection: documents, share codes, live tag/site counts, deletion."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import secrets
 
 from bson import ObjectId
@@ -9,6 +11,9 @@ from pymongo import ReturnDocument
 from clinic_api import wire
 from clinic_api.errors import Duplicate, NotFound
 from clinic_api.store.ids import object_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 COLLECTION = "clinics"
 SHARE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -24,18 +29,18 @@ def new_share_code() -> str:
 
 # --- reads ---------------------------------------------------------------------------------
 
-def get(db, clinic_id, session=None) -> dict:
+def get(db: Database, clinic_id, session=None) -> dict:
     doc = db[COLLECTION].find_one({"_id": object_id(clinic_id)}, session=session)
     if doc is None:
         raise NotFound(CLINIC_NOT_FOUND)
     return doc
 
 
-def find_by_share_code(db, share_code: str, limit: int = 2) -> list[dict]:
+def find_by_share_code(db: Database, share_code: str, limit: int = 2) -> list[dict]:
     return list(db[COLLECTION].find({"shareCodes": share_code}).sort("_id", 1).limit(limit))
 
 
-def list_page(db, *, share_code=None, created_start=None, created_end=None, ehr_enabled=None,
+def list_page(db: Database, *, share_code=None, created_start=None, created_end=None, ehr_enabled=None,
               offset=0, limit=10) -> list[dict]:
     query: dict = {}
     if share_code is not None:
@@ -52,7 +57,7 @@ def list_page(db, *, share_code=None, created_start=None, created_end=None, ehr_
     return list(db[COLLECTION].find(query).sort("_id", 1).skip(offset).limit(limit))
 
 
-def patient_counts(db, clinic_ids: list, session=None) -> dict:
+def patient_counts(db: Database, clinic_ids: list, session=None) -> dict:
     """{clinicId: {"tags": {tagId: n}, "sites": {siteId: n}}} over the clinics' patients."""
     out: dict = {cid: {"tags": {}, "sites": {}} for cid in clinic_ids}
     if not clinic_ids:
@@ -71,7 +76,7 @@ def patient_counts(db, clinic_ids: list, session=None) -> dict:
     return out
 
 
-def annotate(db, docs: list[dict], session=None) -> list[dict]:
+def annotate(db: Database, docs: list[dict], session=None) -> list[dict]:
     """Merge live patient counts into patientTags[].patients and sites[].patients."""
     need = [d["_id"] for d in docs if d.get("patientTags") or d.get("sites")]
     counts = patient_counts(db, need, session=session) if need else {}
@@ -153,7 +158,7 @@ def archive_view(doc: dict) -> dict:
     return out
 
 
-def _insert_with_share_code(db, make, session=None) -> dict:
+def _insert_with_share_code(db: Database, make, session=None) -> dict:
     """Insert the document `make(code)` builds around a fresh share code, pre-checked against
     existing ones up to 100 times as the reference (409 duplicate share code after that). A
     racing insert of the same code hits the unique index. The one place a clinic is inserted."""
@@ -166,7 +171,7 @@ def _insert_with_share_code(db, make, session=None) -> dict:
     raise Duplicate("duplicate share code")
 
 
-def insert_new(db, fields: dict, creator_id: str, session=None) -> dict:
+def insert_new(db: Database, fields: dict, creator_id: str, session=None) -> dict:
     """Insert a new (migrated) clinic with its creator as admin and a fresh share code."""
     now = wire.now()
     doc = {**fields, "admins": [creator_id], "isMigrated": True,
@@ -177,7 +182,7 @@ def insert_new(db, fields: dict, creator_id: str, session=None) -> dict:
         {**doc, "canonicalShareCode": code, "shareCodes": [code], "_id": ObjectId()}), session=session)
 
 
-def insert_legacy(db, admin_id: str, session=None) -> dict:
+def insert_legacy(db: Database, admin_id: str, session=None) -> dict:
     """A legacy user's clinic as the reference inserts it: share code, the admin, times, null
     timezone, the default patient-count settings — no name and no `isMigrated` (absent means
     not migrated)."""
@@ -189,27 +194,27 @@ def insert_legacy(db, admin_id: str, session=None) -> dict:
         "patientCount": {"total": 0, "demo": 0, "plan": 0}}, session=session)
 
 
-def find_by_ids(db, clinic_ids, limit: int = 0, session=None) -> list[dict]:
+def find_by_ids(db: Database, clinic_ids, limit: int = 0, session=None) -> list[dict]:
     return list(db[COLLECTION].find({"_id": {"$in": list(clinic_ids)}}, limit=limit, session=session))
 
 
-def name_of(db, clinic_id) -> str:
+def name_of(db: Database, clinic_id) -> str:
     doc = db[COLLECTION].find_one({"_id": clinic_id}, {"name": 1}) or {}
     return doc.get("name") or ""
 
 
-def set_patient_count(db, clinic_id, counts: dict, session=None) -> dict | None:
+def set_patient_count(db: Database, clinic_id, counts: dict, session=None) -> dict | None:
     """Store the recomputed count; the clinic after, None when there is no such clinic."""
     return db[COLLECTION].find_one_and_update(
         {"_id": object_id(clinic_id)}, {"$set": {"patientCount": counts, "updatedTime": wire.now()}},
         return_document=ReturnDocument.AFTER, session=session)
 
 
-def update_profile(db, clinic_id, fields: dict) -> dict:
+def update_profile(db: Database, clinic_id, fields: dict) -> dict:
     return set_fields(db, clinic_id, fields)
 
 
-def set_fields(db, clinic_id, fields: dict, session=None) -> dict:
+def set_fields(db: Database, clinic_id, fields: dict, session=None) -> dict:
     """$set the fields and updatedTime; the updated document, or 404 clinic not found."""
     doc = db[COLLECTION].find_one_and_update(
         {"_id": object_id(clinic_id)}, {"$set": {**fields, "updatedTime": wire.now()}},
@@ -219,7 +224,7 @@ def set_fields(db, clinic_id, fields: dict, session=None) -> dict:
     return doc
 
 
-def add_admin(db, clinic_id, user_id: str, session=None) -> None:
+def add_admin(db: Database, clinic_id, user_id: str, session=None) -> None:
     res = db[COLLECTION].update_one({"_id": object_id(clinic_id)},
                                     {"$addToSet": {"admins": user_id}, "$set": {"updatedTime": wire.now()}},
                                     session=session)
@@ -227,7 +232,7 @@ def add_admin(db, clinic_id, user_id: str, session=None) -> None:
         raise NotFound(CLINIC_NOT_FOUND)
 
 
-def pull_admin_if_unchanged(db, clinic_oid, user_id: str, updated_time, session=None) -> bool:
+def pull_admin_if_unchanged(db: Database, clinic_oid, user_id: str, updated_time, session=None) -> bool:
     """$pull the admin unless the clinic changed since it was read (its updatedTime, as the
     reference guards it); False when it did."""
     res = db[COLLECTION].update_one({"_id": clinic_oid, "updatedTime": updated_time},
@@ -236,5 +241,5 @@ def pull_admin_if_unchanged(db, clinic_oid, user_id: str, updated_time, session=
     return res.matched_count != 0
 
 
-def delete(db, clinic_id, session=None) -> None:
+def delete(db: Database, clinic_id, session=None) -> None:
     db[COLLECTION].delete_one({"_id": object_id(clinic_id)}, session=session)

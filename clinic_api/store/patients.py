@@ -6,6 +6,8 @@ of the unique indexes become 409s (the reference answers 500 for such races).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -14,6 +16,9 @@ from clinic_api import wire
 from clinic_api.errors import ApiError, BadRequest, Duplicate, NotFound
 from clinic_api.store import deletions
 from clinic_api.store.ids import object_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 COLLECTION = "patients"
 PATIENT_NOT_FOUND = "patient not found"
@@ -24,7 +29,7 @@ MRN_TAKEN = "bad request: mrn must be unique"
 PERMISSIONS = ("custodian", "view", "upload", "note")
 
 
-def _col(db):
+def _col(db: Database):
     return db[COLLECTION]
 
 
@@ -48,49 +53,49 @@ def duplicate_error(exc: DuplicateKeyError) -> ApiError:
 
 # --- reads ---------------------------------------------------------------------------------
 
-def find(db, clinic_id, user_id: str, session=None) -> dict | None:
+def find(db: Database, clinic_id, user_id: str, session=None) -> dict | None:
     return _col(db).find_one(_key(clinic_id, user_id), session=session)
 
 
-def get(db, clinic_id, user_id: str, session=None, missing: str = PATIENT_NOT_FOUND) -> dict:
+def get(db: Database, clinic_id, user_id: str, session=None, missing: str = PATIENT_NOT_FOUND) -> dict:
     doc = find(db, clinic_id, user_id, session=session)
     if doc is None:
         raise NotFound(missing)
     return doc
 
 
-def first_of_clinic(db, clinic_oid, limit: int, session=None) -> list[dict]:
+def first_of_clinic(db: Database, clinic_oid, limit: int, session=None) -> list[dict]:
     """Up to `limit` patients of the clinic (their user ids only)."""
     return list(_col(db).find({"clinicId": clinic_oid}, {"userId": 1}, limit=limit, session=session))
 
 
-def count_and_first(db, selector: dict, sort: list, limit: int, session=None) -> tuple[int, list[dict]]:
+def count_and_first(db: Database, selector: dict, sort: list, limit: int, session=None) -> tuple[int, list[dict]]:
     """How many patients match, and the first `limit` of them in that order."""
     count = _col(db).count_documents(selector, session=session)
     return count, list(_col(db).find(selector, session=session).sort(sort).limit(limit))
 
 
-def user_has_records(db, user_id: str) -> bool:
+def user_has_records(db: Database, user_id: str) -> bool:
     """Whether the user is a patient of any clinic."""
     return _col(db).find_one({"userId": user_id}, {"_id": 1}) is not None
 
 
-def of_user(db, user_id: str, session=None) -> list[dict]:
+def of_user(db: Database, user_id: str, session=None) -> list[dict]:
     return list(_col(db).find({"userId": user_id}, session=session).sort("_id", 1))
 
 
-def clinic_ids_of_user(db, user_id: str, session=None) -> list[ObjectId]:
+def clinic_ids_of_user(db: Database, user_id: str, session=None) -> list[ObjectId]:
     return [d["clinicId"] for d in _col(db).find({"userId": user_id}, {"clinicId": 1}, session=session)]
 
 
-def count_in_clinic(db, clinic_id, session=None) -> int:
+def count_in_clinic(db: Database, clinic_id, session=None) -> int:
     """Every patient of the clinic (ListPatients' meta.totalCount)."""
     return _col(db).count_documents({"clinicId": object_id(clinic_id)}, session=session)
 
 
 # --- creation ------------------------------------------------------------------------------
 
-def insert(db, doc: dict, session=None) -> dict:
+def insert(db: Database, doc: dict, session=None) -> dict:
     try:
         _col(db).insert_one(doc, session=session)
     except DuplicateKeyError as exc:
@@ -98,7 +103,7 @@ def insert(db, doc: dict, session=None) -> dict:
     return doc
 
 
-def add_legacy_clinician(db, clinic_id, user_id: str, legacy_id: str, session=None) -> dict:
+def add_legacy_clinician(db: Database, clinic_id, user_id: str, legacy_id: str, session=None) -> dict:
     doc = _col(db).find_one_and_update(
         _key(clinic_id, user_id),
         {"$addToSet": {"legacyClinicianIds": {"$each": [legacy_id]}}, "$set": {"updatedTime": wire.now()}},
@@ -110,7 +115,7 @@ def add_legacy_clinician(db, clinic_id, user_id: str, legacy_id: str, session=No
 
 # --- updates -------------------------------------------------------------------------------
 
-def update(db, clinic_id, user_id: str, set_fields: dict, session=None, unset: tuple = ()) -> dict:
+def update(db: Database, clinic_id, user_id: str, set_fields: dict, session=None, unset: tuple = ()) -> dict:
     """$set the fields (and updatedTime), $unset the named ones; the document after, or 404."""
     change: dict = {"$set": {**set_fields, "updatedTime": wire.now()}}
     if unset:
@@ -125,11 +130,11 @@ def update(db, clinic_id, user_id: str, set_fields: dict, session=None, unset: t
     return doc
 
 
-def set_permissions(db, clinic_id, user_id: str, permissions: dict, session=None) -> dict:
+def set_permissions(db: Database, clinic_id, user_id: str, permissions: dict, session=None) -> dict:
     return update(db, clinic_id, user_id, {"permissions": permissions}, session=session)
 
 
-def unset_permission(db, clinic_id, user_id: str, permission: str, session=None) -> dict | None:
+def unset_permission(db: Database, clinic_id, user_id: str, permission: str, session=None) -> dict | None:
     """Remove one granted permission; None when the patient does not hold it (or is missing)."""
     selector = {**_key(clinic_id, user_id), f"permissions.{permission}": {"$exists": True}}
     return _col(db).find_one_and_update(
@@ -137,7 +142,7 @@ def unset_permission(db, clinic_id, user_id: str, permission: str, session=None)
         return_document=ReturnDocument.AFTER, session=session)
 
 
-def push_review(db, clinic_id, user_id: str, review: dict, session=None) -> dict:
+def push_review(db: Database, clinic_id, user_id: str, review: dict, session=None) -> dict:
     """Prepend a review keeping the two newest; updatedTime is left alone (as the reference)."""
     doc = _col(db).find_one_and_update(
         _key(clinic_id, user_id), {"$push": {"reviews": {"$each": [review], "$position": 0, "$slice": 2}}},
@@ -147,14 +152,14 @@ def push_review(db, clinic_id, user_id: str, review: dict, session=None) -> dict
     return doc
 
 
-def pop_review_of(db, clinic_id, user_id: str, clinician_id: str, session=None) -> dict | None:
+def pop_review_of(db: Database, clinic_id, user_id: str, clinician_id: str, session=None) -> dict | None:
     """Remove the newest review when the given clinician wrote it; None when nothing matched."""
     return _col(db).find_one_and_update(
         {**_key(clinic_id, user_id), "reviews.0.clinicianId": clinician_id}, {"$pop": {"reviews": -1}},
         projection={"reviews": 1}, return_document=ReturnDocument.AFTER, session=session)
 
 
-def add_connection_request(db, clinic_id, user_id: str, provider: str, index: int, data_source_changes: dict,
+def add_connection_request(db: Database, clinic_id, user_id: str, provider: str, index: int, data_source_changes: dict,
                            request: dict, session=None) -> dict | None:
     """Prepend a provider connection request (newest first, `$position: 0`, so that a change
     stream reports the whole array) and update the provider's data source at `index` (the first
@@ -167,13 +172,13 @@ def add_connection_request(db, clinic_id, user_id: str, provider: str, index: in
     return _col(db).find_one_and_update(selector, change, return_document=ReturnDocument.AFTER, session=session)
 
 
-def set_data_sources_for_user(db, user_id: str, data_sources: list, session=None) -> int:
+def set_data_sources_for_user(db: Database, user_id: str, data_sources: list, session=None) -> int:
     res = _col(db).update_many({"userId": user_id},
                                {"$set": {"dataSources": data_sources, "updatedTime": wire.now()}}, session=session)
     return res.matched_count
 
 
-def set_email_for_user(db, user_id: str, email: str | None, session=None) -> int:
+def set_email_for_user(db: Database, user_id: str, email: str | None, session=None) -> int:
     """Every record of the user: `$set email` (as given), or `$unset email` when None."""
     change: dict = {"$set": {"updatedTime": wire.now()}}
     if email is None:
@@ -190,7 +195,7 @@ def _user_scope(clinic_id, user_ids: list | None) -> dict:
     return query
 
 
-def assign_tag(db, clinic_id, tag_id, user_ids: list | None, session=None) -> int:
+def assign_tag(db: Database, clinic_id, tag_id, user_ids: list | None, session=None) -> int:
     """Add a tag to the given patients of a clinic (all when user_ids is None); legacy `tags: null`
     is first repaired to `[]` (without touching updatedTime), as the reference does."""
     tag = object_id(tag_id)
@@ -201,7 +206,7 @@ def assign_tag(db, clinic_id, tag_id, user_ids: list | None, session=None) -> in
     return res.modified_count
 
 
-def remove_tag(db, clinic_id, tag_id, user_ids: list | None, session=None) -> int:
+def remove_tag(db: Database, clinic_id, tag_id, user_ids: list | None, session=None) -> int:
     tag = object_id(tag_id)
     res = _col(db).update_many({**_user_scope(clinic_id, user_ids), "tags": tag},
                                {"$pull": {"tags": tag}, "$set": {"updatedTime": wire.now()}}, session=session)
@@ -210,7 +215,7 @@ def remove_tag(db, clinic_id, tag_id, user_ids: list | None, session=None) -> in
 
 # --- removal (always archived first) -----------------------------------------------------------
 
-def remove(db, clinic_id, user_id: str, deleted_by: str | None, session=None) -> dict:
+def remove(db: Database, clinic_id, user_id: str, deleted_by: str | None, session=None) -> dict:
     """Archive then delete one patient; 404 patient not found when there is none."""
     doc = get(db, clinic_id, user_id, session=session)
     deletions.archive(db, "patient", [doc], deleted_by, session=session)
@@ -219,7 +224,7 @@ def remove(db, clinic_id, user_id: str, deleted_by: str | None, session=None) ->
     return doc
 
 
-def remove_many(db, query: dict, deleted_by: str | None = None, session=None) -> list[dict]:
+def remove_many(db: Database, query: dict, deleted_by: str | None = None, session=None) -> list[dict]:
     """Archive then delete every patient matching the query; the removed documents."""
     docs = list(_col(db).find(query, session=session))
     if not docs:

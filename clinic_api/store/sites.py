@@ -5,6 +5,8 @@ simple case folding (Go's strings.EqualFold). At most 50 sites per clinic.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
 
 from bson import ObjectId
@@ -13,6 +15,9 @@ from clinic_api import wire
 from clinic_api.errors import BadRequest, Conflict, ConstraintViolation, Duplicate, NotFound, constraint
 from clinic_api.store import clinics
 from clinic_api.store.ids import object_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 MAX_SITES = 50
 TOO_MANY = f"the clinic already has the maximum number of {MAX_SITES} sites"
@@ -42,6 +47,12 @@ def find(doc: dict, site_id) -> dict | None:
     return next((s for s in doc.get("sites") or [] if s.get("id") == oid), None)
 
 
+def _written(site: dict | None) -> dict:
+    """The site just written (read back in the same session, so present)."""
+    assert site is not None
+    return site
+
+
 def name_taken(doc: dict, name: str) -> bool:
     key = fold(name)
     return any(fold(s.get("name") or "") == key for s in doc.get("sites") or [])
@@ -63,13 +74,13 @@ def element(site: dict) -> dict:
     return out
 
 
-def annotated(db, clinic_id, session=None) -> dict:
+def annotated(db: Database, clinic_id, session=None) -> dict:
     return clinics.annotate(db, [clinics.get(db, clinic_id, session=session)], session=session)[0]
 
 
 # --- clinic side -------------------------------------------------------------------------------
 
-def create(db, clinic_id, name: str, session=None, doc: dict | None = None) -> dict:
+def create(db: Database, clinic_id, name: str, session=None, doc: dict | None = None) -> dict:
     """Add a site: 409 duplicate name (checked first), then 422 at 50 sites. A compare-and-swap on
     the clinic's `sites` (see store/tags.py): the push happens only if the sites are still those
     the rules were checked on, else the attempt starts again."""
@@ -89,7 +100,7 @@ def create(db, clinic_id, name: str, session=None, doc: dict | None = None) -> d
     raise Conflict("conflict")
 
 
-def rename(db, clinic_id, site_id, name: str, session=None) -> dict:
+def rename(db: Database, clinic_id, site_id, name: str, session=None) -> dict:
     """Rename the site on the clinic and on every patient carrying it. 404 / 409 are prefixed
     `checking site constraints:`; an unknown site is 422. The clinic's part is a compare-and-swap
     on its `sites`, as create."""
@@ -110,11 +121,11 @@ def rename(db, clinic_id, site_id, name: str, session=None) -> dict:
         if res.matched_count == 1:
             db.patients.update_many({"clinicId": doc["_id"], "sites.id": oid},
                                     {"$set": {"sites.$.name": name, "updatedTime": now}}, session=session)
-            return find(annotated(db, doc["_id"], session=session), oid)
+            return _written(find(annotated(db, doc["_id"], session=session), oid))
     raise Conflict("conflict")
 
 
-def remove(db, clinic_id, site_id, session=None) -> None:
+def remove(db: Database, clinic_id, site_id, session=None) -> None:
     """Remove the site from the clinic's patients, then from the clinic (404 clinic not found
     when the clinic or the site is unknown; the caller's transaction undoes the first step)."""
     clinic_oid, oid = object_id(clinic_id), object_id(site_id)
@@ -128,20 +139,20 @@ def remove(db, clinic_id, site_id, session=None) -> None:
 
 # --- patient side --------------------------------------------------------------------------------
 
-def remove_from_patients(db, clinic_oid, site_oid, session=None) -> None:
+def remove_from_patients(db: Database, clinic_oid, site_oid, session=None) -> None:
     db.patients.update_many({"clinicId": clinic_oid, "sites": {"$elemMatch": {"id": site_oid}}},
                             {"$pull": {"sites": {"id": site_oid}}, "$set": {"updatedTime": wire.now()}},
                             session=session)
 
 
-def add_to_patients_with(db, clinic_oid, site: dict, having_site_oid, session=None) -> None:
+def add_to_patients_with(db: Database, clinic_oid, site: dict, having_site_oid, session=None) -> None:
     """Give `site` to every patient of the clinic that carries `having_site_oid` but not `site`."""
     db.patients.update_many(
         {"clinicId": clinic_oid, "$and": [{"sites.id": having_site_oid}, {"sites.id": {"$nin": [site["id"]]}}]},
         {"$push": {"sites": element(site)}, "$set": {"updatedTime": wire.now()}}, session=session)
 
 
-def move_tag_to_site(db, clinic_oid, tag_oid, site: dict, session=None) -> None:
+def move_tag_to_site(db: Database, clinic_oid, tag_oid, site: dict, session=None) -> None:
     """Patients carrying the tag get the site and lose the tag."""
     db.patients.update_many({"clinicId": clinic_oid, "tags": tag_oid},
                             {"$push": {"sites": element(site)}, "$pull": {"tags": tag_oid},
@@ -150,7 +161,7 @@ def move_tag_to_site(db, clinic_oid, tag_oid, site: dict, session=None) -> None:
 
 # --- operations spanning the clinic and its patients (run inside the caller's transaction) -------
 
-def merge(db, clinic_id, source_id: str, target_id: str, session=None) -> dict:
+def merge(db: Database, clinic_id, source_id: str, target_id: str, session=None) -> dict:
     """Move every patient of the source site to the target site and delete the source.
     Everything is checked before the first write."""
     if source_id == target_id:
@@ -164,10 +175,10 @@ def merge(db, clinic_id, source_id: str, target_id: str, session=None) -> dict:
         raise NotFound(clinics.CLINIC_NOT_FOUND)
     add_to_patients_with(db, doc["_id"], target, source["id"], session=session)
     remove(db, doc["_id"], source["id"], session=session)
-    return find(annotated(db, doc["_id"], session=session), target["id"])
+    return _written(find(annotated(db, doc["_id"], session=session), target["id"]))
 
 
-def create_from_tag(db, clinic_id, tag_id, session=None) -> dict:
+def create_from_tag(db: Database, clinic_id, tag_id, session=None) -> dict:
     """A new site named after the tag (de-conflicted), given to the tag's patients, who lose the
     tag; the tag is then deleted from the clinic. 409 `conflict` when no site can be added."""
     from clinic_api.store import tags  # noqa: PLC0415 - tags and sites know of each other only here

@@ -5,11 +5,16 @@ removing every U+0020 space and lower-casing. At most 50 tags per clinic.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bson import ObjectId
 from clinic_api import wire
 from clinic_api.errors import Conflict, Duplicate, NotFound, constraint
 from clinic_api.store import clinics
 from clinic_api.store.ids import object_id
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 MAX_TAGS = 50
 TOO_MANY = f"the clinic already has the maximum number of {MAX_TAGS} patient tags"
@@ -54,7 +59,7 @@ def is_duplicate(doc: dict, name: str, except_id=None) -> bool:
 # A concurrent change makes the condition fail and the attempt starts again on the new array: the
 # write itself enforces the rules (never two tags of one name, never more than 50), on every store.
 
-def create(db, clinic_id, name: str) -> dict:
+def create(db: Database, clinic_id, name: str) -> dict:
     """Add a tag; 422 at 50 tags (checked before the duplicate test), 409 duplicate name."""
     name = trim(name)
     for _ in range(clinics.CAS_ATTEMPTS):
@@ -75,7 +80,7 @@ def create(db, clinic_id, name: str) -> dict:
     raise Conflict("conflict")
 
 
-def rename(db, clinic_id, tag_id, name: str) -> dict:
+def rename(db: Database, clinic_id, tag_id, name: str) -> dict:
     """Rename a tag; 409 when another tag has the name, 404 when the clinic has no such tag."""
     name = trim(name)
     oid = object_id(tag_id)
@@ -93,7 +98,7 @@ def rename(db, clinic_id, tag_id, name: str) -> dict:
     raise Conflict("conflict")
 
 
-def require(db, clinic_id, tag_id, session=None) -> None:
+def require(db: Database, clinic_id, tag_id, session=None) -> None:
     """Hold the tag for an assignment: 404 when the clinic or the tag is unknown. It writes the
     clinic document (a counter the reference ignores, `patientTagAssignments`), so that inside a
     transaction an assignment and a deletion of the tag conflict: one of them runs again and sees
@@ -105,12 +110,12 @@ def require(db, clinic_id, tag_id, session=None) -> None:
         raise NotFound(TAG_NOT_FOUND)
 
 
-def has(db, clinic_id, tag_id, session=None) -> bool:
+def has(db: Database, clinic_id, tag_id, session=None) -> bool:
     return db.clinics.count_documents({"_id": object_id(clinic_id), "patientTags._id": object_id(tag_id)},
                                       session=session, limit=1) == 1
 
 
-def remove(db, clinic_id, tag_id, session=None) -> None:
+def remove(db: Database, clinic_id, tag_id, session=None) -> None:
     """Pull the tag from the clinic and record it in `lastDeletedPatientTag` (the worker's
     trigger), even when the clinic had no such tag. 404 clinic not found."""
     oid = object_id(tag_id)
