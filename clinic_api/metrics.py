@@ -17,6 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
     generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from clinic_api.store import outbox
+
 log = logging.getLogger("clinic_api.metrics")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 OUTBOX_STATUSES = ("written", "sending", "failed")  # every status but `sent` (integrations/mail.py)
@@ -59,11 +61,7 @@ class ScrapeCollector:
         yield info
         try:
             counts = {status: 0 for status in OUTBOX_STATUSES}
-            limit = {} if self.store.embedded else {"maxTimeMS": 5000}
-            rows = self.store.db["outbox"].aggregate(
-                [{"$match": {"status": {"$ne": "sent"}}}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}], **limit)
-            for row in rows:
-                counts[str(row["_id"])] = int(row["n"])
+            counts.update(outbox.backlog(self.store.db, max_time_ms=None if self.store.embedded else 5000))
         except Exception as exc:  # noqa: BLE001 - a scrape must not fail on the database
             log.warning("outbox backlog not read: %s", type(exc).__name__)
             return

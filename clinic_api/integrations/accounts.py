@@ -16,7 +16,7 @@ import httpx
 
 from clinic_api import wire
 from clinic_api.errors import Duplicate, InternalError
-from clinic_api.integrations.users import COLLECTION as USERS
+from clinic_api.store import users as users_store
 
 log = logging.getLogger("clinic_api.accounts")
 EMAIL_TAKEN = "duplicate: email address is already taken"
@@ -57,15 +57,8 @@ class StandaloneAccounts:
         self.store = store
         self._lock = threading.Lock()  # e-mail uniqueness: check and write together
 
-    @property
-    def _users(self):
-        return self.store.db[USERS]
-
     def _taken(self, email: str, except_id: str | None = None) -> bool:
-        query: dict = {"emails": email}
-        if except_id is not None:
-            query["_id"] = {"$ne": except_id}
-        return self._users.find_one(query, {"_id": 1}) is not None
+        return users_store.email_taken(self.store.db, email, except_id)
 
     def create_custodial(self, clinic_id: str, email: str | None) -> str:
         """A new custodial user owned by the clinic; 409 when the e-mail belongs to a user."""
@@ -73,13 +66,13 @@ class StandaloneAccounts:
             if email and self._taken(email):
                 raise Duplicate(EMAIL_TAKEN)
             user_id = secrets.token_hex(5)
-            while self._users.find_one({"_id": user_id}, {"_id": 1}) is not None:
+            while users_store.exists(self.store.db, user_id):
                 user_id = secrets.token_hex(5)
             doc = {"_id": user_id, "emails": [email] if email else [], "custodial": True,
                    "custodianClinicId": clinic_id, "profile": {}, "createdTime": wire.now()}
             if email:
                 doc["username"] = email
-            self._users.insert_one(doc)
+            users_store.insert(self.store.db, doc)
         return user_id
 
     def update_custodial(self, user_id: str, email: str | None) -> None:
@@ -87,18 +80,18 @@ class StandaloneAccounts:
         with self._lock:
             if email and self._taken(email, except_id=user_id):
                 raise Duplicate(UPDATE_EMAIL_TAKEN)
-            change = {"$set": {"username": email, "emails": [email]}} if email else {"$set": {"emails": []}}
-            self._users.update_one({"_id": user_id}, change, upsert=True)
+            change = {"username": email, "emails": [email]} if email else {"emails": []}
+            users_store.set_fields(self.store.db, user_id, change)
 
     def apply_profile(self, user_id: str, changed: dict, removed: tuple = ()) -> None:
-        doc = self._users.find_one({"_id": user_id}, {"profile": 1}) or {}
+        doc = users_store.find(self.store.db, user_id, {"profile": 1}) or {}
         profile = profile_changes(doc.get("profile") or {}, changed, removed)
-        self._users.update_one({"_id": user_id}, {"$set": {"profile": profile}}, upsert=True)
+        users_store.set_fields(self.store.db, user_id, {"profile": profile})
 
     def release_custodial(self, user_id: str) -> None:
         """After a custodial patient's deletion: a never-claimed account minted here is removed
         (standalone keeps no device data, the case in which Tidepool deletes the account)."""
-        self._users.delete_one({"_id": user_id, "custodial": True})
+        users_store.delete_custodial(self.store.db, user_id)
 
 
 class TidepoolAccounts:

@@ -18,9 +18,10 @@ from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from clinic_api import wire
+from clinic_api.store import outbox
 
 log = logging.getLogger("clinic_api.mail")
-COLLECTION = "outbox"
+COLLECTION = outbox.COLLECTION
 
 
 class MailError(Exception):
@@ -82,9 +83,9 @@ class Mailer:
                "status": "written" if self.transport == "outbox" else "sending"}
         if event_key:
             doc["eventKey"] = event_key
-        coll = self.store.db[COLLECTION]
+        db = self.store.db
         try:
-            coll.insert_one(doc)
+            outbox.insert(db, doc)
         except DuplicateKeyError:
             log.info("mail for event already sent")
             return False
@@ -92,10 +93,9 @@ class Mailer:
             try:
                 self._smtp(recipient, subject, body)
             except (OSError, smtplib.SMTPException) as exc:
-                # Kept as a record of the failure; the event may try again.
-                coll.update_one({"_id": doc["_id"]}, {"$set": {"status": "failed"}, "$unset": {"eventKey": ""}})
+                outbox.mark_failed(db, doc["_id"])  # a record of the failure; the event may try again
                 raise MailError(type(exc).__name__) from exc
-            coll.update_one({"_id": doc["_id"]}, {"$set": {"status": "sent", "sentTime": wire.now()}})
+            outbox.mark_sent(db, doc["_id"])
         return True
 
     def _smtp(self, recipient: str, subject: str, body: str) -> None:

@@ -25,9 +25,10 @@ import httpx
 from clinic_api import wire
 from clinic_api.errors import InternalError
 from clinic_api.integrations import http
+from clinic_api.store import restricted_tokens as tokens_store
 
 log = logging.getLogger("clinic_api.restricted_tokens")
-COLLECTION = "restricted_tokens"
+COLLECTION = tokens_store.COLLECTION
 LIFETIME = _dt.timedelta(hours=1)
 REFRESH_SECONDS = 3600
 SESSION_HEADER = "X-Tidepool-Session-Token"
@@ -41,11 +42,11 @@ class StandaloneRestrictedTokens:
     def create(self, user_id: str) -> dict:
         now = self.clock()
         doc = {"_id": secrets.token_hex(16), "userId": user_id, "createdTime": now, "expirationTime": now + LIFETIME}
-        self.store.db[COLLECTION].insert_one(doc)
+        tokens_store.insert(self.store.db, doc)
         return {"id": doc["_id"], "userId": user_id, "expirationTime": doc["expirationTime"]}
 
     def get(self, token_id: str) -> dict | None:
-        doc = self.store.db[COLLECTION].find_one({"_id": token_id}) if token_id else None
+        doc = tokens_store.get(self.store.db, token_id) if token_id else None
         if doc is None:
             return None
         return {"id": doc["_id"], "userId": doc.get("userId", ""), "expirationTime": doc.get("expirationTime")}

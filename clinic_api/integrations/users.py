@@ -17,9 +17,10 @@ import urllib.parse
 import httpx
 
 from clinic_api.errors import InternalError, NotFound, ServiceUnavailable
+from clinic_api.store import users as users_store
 
 log = logging.getLogger("clinic_api.users")
-COLLECTION = "users"
+COLLECTION = users_store.COLLECTION
 
 
 class StandaloneUsers:
@@ -43,21 +44,21 @@ class StandaloneUsers:
             fields["emails"] = [principal.email.lower()]
         if principal.name:
             fields["profile.fullName"] = principal.name
-        self.store.db[COLLECTION].update_one({"_id": principal.user_id}, {"$set": fields}, upsert=True)
+        users_store.set_fields(self.store.db, principal.user_id, fields)
 
     def get_user(self, user_id: str) -> dict:
         """{userid, username, emails, roles}; a user never seen has no email and no role (roles,
         e.g. a legacy clinic account's ["clinic"], are only ever seeded into the collection)."""
-        doc = self.store.db[COLLECTION].find_one({"_id": user_id}) or {}
+        doc = users_store.find(self.store.db, user_id) or {}
         return {"userid": user_id, "username": doc.get("username", ""), "emails": list(doc.get("emails") or []),
                 "roles": list(doc.get("roles") or [])}
 
     def get_profile(self, user_id: str) -> dict:
-        doc = self.store.db[COLLECTION].find_one({"_id": user_id}) or {}
+        doc = users_store.find(self.store.db, user_id) or {}
         return dict(doc.get("profile") or {})
 
     def find_by_email(self, email: str) -> dict | None:
-        doc = self.store.db[COLLECTION].find_one({"emails": email.lower()})
+        doc = users_store.find_by_email(self.store.db, email.lower())
         if doc is None:
             return None
         return {"userid": doc["_id"], "username": doc.get("username", ""), "emails": list(doc.get("emails") or [])}
