@@ -17,6 +17,7 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from clinic_api import errors, self_verified, services as services_mod, spec, validation, wire
 from clinic_api.limits import Limits
 from clinic_api.auth.middleware import Authorize, Gate, ResponseFormat
+from clinic_api.goquery import GoQuery
 from clinic_api.docs import Docs
 from clinic_api.observe import MetricsEndpoint, Observe
 from clinic_api.resolver import ClinicResolver
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ServerErrorMiddleware,
         ExceptionMiddleware,
         functools.partial(Limits, max_body=settings.max_body_bytes, max_header=settings.max_header_bytes),
+        GoQuery,  # pairs with invalid percent-escapes dropped, as Go's url.ParseQuery does
         functools.partial(Gate, services=services),
         functools.partial(MetricsEndpoint, services=services),
         *docs,

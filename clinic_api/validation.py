@@ -18,7 +18,9 @@ from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidato
 from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator, ParameterValidator
 from connexion.validators import DefaultsJSONRequestBodyValidator  # noqa: F401 (re-export for tests)
 
-from clinic_api import errors, spec, wire
+from clinic_api import errors, godecode, spec, wire
+from clinic_api.context import EXTENSION
+from clinic_api.self_verified import RAW_BODY
 
 _TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
                "object": "an object", "array": "an array"}
@@ -90,8 +92,15 @@ def _nullable_all_of(validator, all_of, instance, schema):
     yield from Draft4Validator.VALIDATORS["allOf"](validator, all_of, instance, schema)
 
 
+def _kin_integer(checker, value) -> bool:
+    # kin-openapi compares float64s: 1.0 and 1e29 are integers to it (the binding into Go ints then
+    # refuses them: _check_int_range).
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+
+
 RequestValidator = validators.extend(Draft4RequestValidator, {"pattern": _pattern, "required": _required_not_readonly,
-                                                              "allOf": _nullable_all_of})
+                                                              "allOf": _nullable_all_of},
+                                     type_checker=Draft4RequestValidator.TYPE_CHECKER.redefine("integer", _kin_integer))
 
 
 def _with_defaults(cls):
@@ -298,6 +307,36 @@ def _check_array(name, param, schema, value, raw):
 
 
 _JSON_NULL = object()  # a body that is the JSON literal null (not the same as no body)
+_GO_INT_TYPES = {"int32": "int32", "int64": "int64"}
+
+
+def _at(pointer: str) -> str:
+    """kin-openapi's location of a schema error: none for the body itself (e.g. a top-level array)."""
+    return f'Error at "{pointer}": ' if pointer != "/" else ""
+
+
+def _check_int_range(schema, value, path: list, raw: bytes) -> None:
+    """After validation, as the reference's handler binds the body into Go ints: a number that is
+    not an integer literal within int64 (`1.0`, `1e29`, valid for kin-openapi, which compares
+    float64s) fails the binding, with Echo's text."""
+    if not isinstance(schema, dict):
+        return
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key) or []:
+            _check_int_range(sub, value, path, raw)
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        for name, item in value.items():
+            sub = props.get(name, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                _check_int_range(sub, item, path + [name], raw)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            _check_int_range(schema["items"], item, path + [i], raw)
+    elif schema.get("type") == "integer" and isinstance(value, float):
+        expected = _GO_INT_TYPES.get(schema.get("format") or "", "int")
+        raise errors.BadRequest(godecode.unmarshal_type_error(expected, path, raw))
 
 
 class KinBodyValidator(JSONRequestBodyValidator):
@@ -318,10 +357,15 @@ class KinBodyValidator(JSONRequestBodyValidator):
             raise errors.BadRequest("request body has an error: failed to decode request body: EOF")
         if wire.too_deep(body) is not None:
             raise errors.BadRequest(f"request body has an error: failed to decode request body: {wire.DEPTH_ERROR}")
+        # kin-openapi's decoder is Go's json.Decoder: the first value (what follows is ignored),
+        # Go's error texts, lone surrogate escapes and invalid UTF-8 read as U+FFFD.
         try:
-            parsed = json.loads(body.decode(self._encoding))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise errors.BadRequest(f"request body has an error: failed to decode request body: {exc}") from None
+            parsed = godecode.decode(body)
+        except godecode.GoJSONError as exc:
+            raise errors.BadRequest(f"request body has an error: failed to decode request body: {exc.text}") from None
+        self._raw_body = body
+        # Kept for the handlers' binding errors (the `offset=` of an Unmarshal type error).
+        scope.setdefault("extensions", {}).setdefault(EXTENSION, {})[RAW_BODY] = body
         return _JSON_NULL if parsed is None else parsed
 
     def _validate(self, body):
@@ -334,12 +378,18 @@ class KinBodyValidator(JSONRequestBodyValidator):
             if self._required:
                 raise errors.BadRequest(errors.BODY_MISSING)
             return None
+        ref = getattr(self, "_ref", None)
+        where = f" {ref}" if ref else ""
+        beyond = godecode.non_finite(body)
+        if beyond is not None:
+            # A number beyond float64: kin-openapi cannot convert the json.Number.
+            raise errors.BadRequest(f'request body has an error: doesn\'t match schema{where}: '
+                                    f'{_at("/" + "/".join(beyond))}cannot convert json.Number to float64')
         err = first_error(validator_for(DefaultingRequestValidator, self._schema), body)
         if err is not None:
-            ref = getattr(self, "_ref", None)
-            where = f" {ref}" if ref else ""
             raise errors.BadRequest(
-                f'request body has an error: doesn\'t match schema{where}: Error at "{_pointer(err)}": {reason(err)}')
+                f'request body has an error: doesn\'t match schema{where}: {_at(_pointer(err))}{reason(err)}')
+        _check_int_range(self._schema, body, [], getattr(self, "_raw_body", b""))
         return body
 
     def _insert_body(self, receive, *, body, scope):

@@ -38,8 +38,10 @@ EHR_BODY = {
 
 
 def body_schema_error(schema: str, pointer: str, reason: str) -> dict:
+    """kin-openapi's text; an error of the body itself (pointer "/") carries no location."""
+    where = f'Error at "{pointer}": ' if pointer != "/" else ""
     return {"message": f'request body has an error: doesn\'t match schema #/components/schemas/{schema}: '
-                       f'Error at "{pointer}": {reason}'}
+                       f'{where}{reason}'}
 
 
 def seed_clinic(db, **fields) -> ObjectId:

@@ -53,7 +53,10 @@ def test_verify_without_a_configured_token_passes_a_request_without_one(services
 
 @pytest.mark.parametrize("content,ctype,status,message", [
     (b"{bad", "application/json", 400,
-     "Syntax error: offset=1, error=Expecting property name enclosed in double quotes"),
+     "Syntax error: offset=2, error=invalid character 'b' looking for beginning of object key string"),
+    (b'{"challenge": "c"', "application/json", 400, "unexpected EOF"),
+    (b'{"challenge": "c",}', "application/json", 400,
+     "Syntax error: offset=19, error=invalid character '}' looking for beginning of object key string"),
     (b"   ", "application/json", 400, "EOF"),
     (b'{"challenge": 5}', "application/json", 400,
      "Unmarshal type error: expected=string, got=number, field=challenge"),

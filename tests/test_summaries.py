@@ -167,11 +167,11 @@ def test_legacy_null_summary_is_replaced_not_a_500(server, db, clinic):
 
 @pytest.mark.parametrize("body,message", [
     ({"cgmStats": cgm(config={**CONFIG, "schemaVersion": 1.5})},
-     "Unmarshal type error: expected=int, got=number 1.5, field=cgmStats.config.schemaVersion"),
+     "Unmarshal type error: expected=int, got=number 1.5, field=cgmStats.config.schemaVersion, offset=56"),
     ({"cgmStats": cgm(config={**CONFIG, "schemaVersion": 1.0})},
-     "Unmarshal type error: expected=int, got=number 1.0, field=cgmStats.config.schemaVersion"),
+     "Unmarshal type error: expected=int, got=number 1.0, field=cgmStats.config.schemaVersion, offset=56"),
     ({"cgmStats": cgm(periods={"7d": {**required_period(CGM), "daysWithData": 2.5}})},
-     "Unmarshal type error: expected=int, got=number 2.5, field=cgmStats.periods.7d.daysWithData"),
+     "Unmarshal type error: expected=int, got=number 2.5, field=cgmStats.periods.7d.daysWithData, offset=1428"),
     ({"cgmStats": cgm(dates={**DATES, "lastData": "2024-01-17T06:38:22"})},
      'parsing time "2024-01-17T06:38:22" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "Z07:00"'),
     ({"bgmStats": bgm(dates={**DATES, "firstData": "2024-01-17"})},

@@ -17,3 +17,22 @@ def test_summary_reads_back_through_the_patient_endpoints(server, admin, db, cli
     listed = admin.get(f"/v1/clinics/{clinic['id']}/patients?sort=-timeInTargetPercent&sortType=cgm&period=14d")
     assert listed.status_code == 200, listed.text
     assert listed.json()["data"][0]["summary"]["cgmStats"]["id"] == "abc123"
+
+
+NULLABLE_BGM = ("coefficientOfVariation", "coefficientOfVariationDelta", "standardDeviation", "standardDeviationDelta")
+
+
+def test_bgm_deviation_stored_null_is_left_out(server, admin, db, clinic):
+    """A BGM period's standardDeviation/coefficientOfVariation (and deltas) not sent are stored as
+    null; the reference's *float64 omitempty fields leave them out of GetPatient and ListPatients."""
+    insert_patient(db, clinic["id"], USER)
+    period = {"7d": {**bgm()["periods"]["7d"], "standardDeviation": 1.5}}
+    assert server.post(summary_url(), json={"bgmStats": bgm(periods=period)}).status_code == 200
+    stored = db.patients.find_one({"userId": USER})["summary"]["bgmStats"]["periods"]["7d"]
+    assert {k: stored[k] for k in NULLABLE_BGM} == {"coefficientOfVariation": None, "coefficientOfVariationDelta": None,
+                                                    "standardDeviation": 1.5, "standardDeviationDelta": None}
+    got = admin.get(f"/v1/clinics/{clinic['id']}/patients/{USER}").json()["summary"]["bgmStats"]["periods"]["7d"]
+    listed = admin.get(f"/v1/clinics/{clinic['id']}/patients").json()["data"][0]["summary"]["bgmStats"]["periods"]
+    for sent in (got, listed["7d"]):
+        assert {k: sent[k] for k in NULLABLE_BGM if k in sent} == {"standardDeviation": 1.5}
+        assert sent["min"] == 1 and sent["totalRecords"] == 3

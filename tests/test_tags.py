@@ -67,8 +67,10 @@ def test_create_accepts_names_the_go_pattern_accepts(admin, clinic, name):
     ({}, body_error("/name", 'property "name" is missing')),
     ({"id": "zz", "name": "x"}, body_error("/id", "minimum string length is 24")),
     ({"name": "x", "numPatients": "many"}, body_error("/numPatients", "value must be an integer")),
-    ({"name": "x", "patients": "abc"}, {"message": "Unmarshal type error: expected=int, got=string, field=patients"}),
-    ({"name": "x", "patients": 1.5}, {"message": "Unmarshal type error: expected=int, got=number 1.5, field=patients"}),
+    ({"name": "x", "patients": "abc"},
+     {"message": "Unmarshal type error: expected=int, got=string, field=patients, offset=28"}),
+    ({"name": "x", "patients": 1.5},
+     {"message": "Unmarshal type error: expected=int, got=number 1.5, field=patients, offset=26"}),
 ])
 def test_create_rejects_bad_bodies(admin, clinic, db, body, expected):
     resp = admin.post(tags_url(clinic), json=body)

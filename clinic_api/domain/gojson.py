@@ -13,9 +13,8 @@ clinic.v1.yaml). Type errors name the field's path; unlike Go's text they carry 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 
-from clinic_api import wire
+from clinic_api import godecode, wire
 from clinic_api.errors import ApiError, BadRequest
 
 MISSING = object()
@@ -33,23 +32,22 @@ def json_kind(value) -> str:
 
 
 def bind(raw: bytes, content_type: str | None):
-    """Echo's DefaultBinder on a JSON body; None when there is no body."""
+    """Echo's DefaultBinder on a JSON body; None when there is no body. Go's json.Decoder: the
+    first value is read (what follows is ignored); a body ending inside it is `unexpected EOF`, a
+    syntax error `Syntax error: offset=<Go's byte offset>, error=<Go's text>`."""
     if not raw:
         return None
     if not (content_type or "").lower().startswith("application/json"):
         raise UnsupportedMediaType("Unsupported Media Type")
-    text = _text(raw)
-    stripped = text.lstrip(" \t\r\n")
-    if not stripped:
-        raise BadRequest("EOF")
     deep = wire.too_deep(raw)
-    if deep is not None:
+    if deep is not None and raw.strip(b" \t\r\n"):
         raise BadRequest(f"Syntax error: offset={deep}, error={wire.DEPTH_ERROR}")
     try:
-        value, _end = json.JSONDecoder().raw_decode(stripped)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"Syntax error: offset={exc.pos + len(text) - len(stripped)}, error={exc.msg}") from None
-    return value
+        return godecode.decode(raw)
+    except godecode.GoJSONError as exc:
+        if exc.offset is None:
+            raise BadRequest(exc.text) from None
+        raise BadRequest(f"Syntax error: offset={exc.offset}, error={exc.text}") from None
 
 
 def unmarshal(raw: bytes, on_error: str):
@@ -57,16 +55,9 @@ def unmarshal(raw: bytes, on_error: str):
     if wire.too_deep(raw) is not None:
         raise BadRequest(on_error)
     try:
-        return json.loads(_text(raw))
-    except (json.JSONDecodeError, BadRequest):
+        return godecode.decode(raw, whole=True)
+    except godecode.GoJSONError:
         raise BadRequest(on_error) from None
-
-
-def _text(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("Syntax error: offset=0, error=invalid UTF-8") from None
 
 
 def type_error(expected: str, value, field: str) -> BadRequest:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from connexion import NoContent
 
-from clinic_api import context
+from clinic_api import context, godecode
 from clinic_api.domain import tags as domain
 from clinic_api.errors import BODY_MISSING, BadRequest
 from clinic_api.resources import tags as tag_view
@@ -25,7 +25,7 @@ def check_int_fields(body: dict | None, *fields: str) -> None:
         value = (body or {}).get(field)
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             continue
-        raise BadRequest(f"Unmarshal type error: expected=int, got={go_kind(value)}, field={field}")
+        raise BadRequest(godecode.request_type_error("int", field, go_kind(value)))
 
 
 def _name(body) -> str:

@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 from bson import ObjectId
 
 from clinic_api import wire
+from clinic_api.resources import summaries
 from clinic_api.errors import BODY_MISSING, BadRequest
 from clinic_api.store.ids import hex_id, is_hex_id
 from clinic_api.store.patient_docs import ABSENT
@@ -134,6 +135,8 @@ def summary(value: dict):
         stats = value.get(key)
         if isinstance(stats, dict):
             entry = _plain(stats)
+            if key == "bgmStats" and entry.get("periods"):
+                entry["periods"] = summaries.bgm_periods_to_api(entry["periods"])
             if not entry.get("periods"):
                 entry.pop("periods", None)
             out[key] = entry

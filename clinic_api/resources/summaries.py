@@ -5,7 +5,7 @@ wrong type is the decoder's 400. (The store writes the parts: store/summaries.py
 """
 from __future__ import annotations
 
-from clinic_api import wire
+from clinic_api import godecode, wire
 from clinic_api.errors import BadRequest
 from clinic_api.validation import KIN_DATE_TIME
 
@@ -54,6 +54,19 @@ BGM = PeriodShape(
     optional_int=_with_deltas(["totalRecords"] + [f"timeIn{r}Records" for r in RANGES]),
 )
 
+# The BGM period fields the reference's Go type holds as *float64 with omitempty: stored as null
+# (sent as null), they are left out of responses (GetPatient, ListPatients), not sent as null.
+BGM_OMITTED_WHEN_NULL = frozenset(BGM.always_float_or_null)
+
+
+def bgm_periods_to_api(periods):
+    """The stored BGM periods as the reference sends them."""
+    if not isinstance(periods, dict):
+        return periods
+    return {name: {k: v for k, v in period.items() if not (v is None and k in BGM_OMITTED_WHEN_NULL)}
+            if isinstance(period, dict) else period for name, period in periods.items()}
+
+
 CONFIG_FLOATS = ("highGlucoseThreshold", "lowGlucoseThreshold", "veryHighGlucoseThreshold", "veryLowGlucoseThreshold")
 DATE_FLAGS = ("hasFirstData", "hasLastData", "hasLastUploadDate", "hasOutdatedSince")
 DATE_TIMES = ("firstData", "lastData", "lastUpdatedDate", "lastUploadDate", "outdatedSince", "outdatedSinceLimit")
@@ -74,13 +87,13 @@ def _go_kind(value) -> str:
 
 def _int(value, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"Unmarshal type error: expected=int, got={_go_kind(value)}, field={path}")
+        raise BadRequest(godecode.request_type_error("int", path, _go_kind(value)))
     return value
 
 
 def _float(value, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadRequest(f"Unmarshal type error: expected=float64, got={_go_kind(value)}, field={path}")
+        raise BadRequest(godecode.request_type_error("float64", path, _go_kind(value)))
     return float(value)
 
 
