@@ -164,3 +164,15 @@ def test_invalid_percent_encoding_drops_the_pair(server, clinic, db):
         assert (resp.status_code, resp.json()["meta"]["count"]) == (200, 1), query
     resp = server.get(f"{base}?search=%ZZ&search=Zed")
     assert resp.json()["meta"]["count"] == 1
+
+
+def test_ehr_procedure_codes_keep_the_reference_fields_only(server, clinic, db):
+    """Found by `make fuzz`: a procedureCodes key with a NUL byte was stored as sent (a 500: BSON
+    keys cannot hold one). The reference's struct keeps its four codes and drops the rest."""
+    from clinic_helpers import EHR_BODY
+
+    codes = {"\u0000": {"x": 1}, "createAccount": "1", "enableSummaryReports": "2", "other": "3"}
+    resp = server.put(f"/v1/clinics/{clinic['id']}/settings/ehr", json={**EHR_BODY, "procedureCodes": codes})
+    assert resp.status_code == 200, resp.text
+    stored = db.clinics.find_one({"_id": ObjectId(clinic["id"])})["ehrSettings"]["procedureCodes"]
+    assert list(stored.items()) == [("enableSummaryReports", "2"), ("createAccount", "1")]

@@ -36,18 +36,23 @@ def ehr_to_api(ehr: dict) -> dict:
     return out
 
 
+PROCEDURE_CODES = ("enableSummaryReports", "disableSummaryReports", "createAccount", "createAccountAndEnableReports")
+
+
 def ehr_from_api(body: dict) -> dict:
     """The stored `ehrSettings` sub-document of an ehrSettings.v1 body (replaces the whole one)."""
     dest = body.get("destinationIds")
     sched = body.get("scheduledReports") or {}
     upload = bool(sched.get("onUploadEnabled"))
     tags = body.get("tags") or {}
+    codes = body.get("procedureCodes") or {}
     return {
         "enabled": bool(body.get("enabled")),
         "provider": body.get("provider", ""),
         "destinationIds": ({"flowsheet": dest.get("flowsheet", ""), "notes": dest.get("notes", ""),
                             "results": dest.get("results", "")} if dest is not None else None),
-        "procedureCodes": {k: v for k, v in (body.get("procedureCodes") or {}).items() if v is not None},
+        # The reference's struct: these four codes, in its order; any other key is dropped.
+        "procedureCodes": {k: codes[k] for k in PROCEDURE_CODES if codes.get(k) is not None},
         "sourceId": body.get("sourceId", ""),
         "mrnIdType": body.get("mrnIdType", ""),
         "scheduledReports": {"cadence": sched.get("cadence", ""), "onUploadEnabled": upload,
