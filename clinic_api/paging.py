@@ -8,3 +8,6 @@ import dataclasses
 class Page:
     offset: int = 0
     limit: int = 10
+
+
+FIRST_PAGE = Page()

@@ -119,7 +119,7 @@ def invite_clinician(services: Services, caller_id: str, clinic_id: str, email: 
     return record
 
 
-def resend_invite(services: Services, caller_id: str, clinic_id: str, invite_id: str) -> dict:
+def resend_invite(services: Services, caller_id: str, clinic_id: str, invite_id: str) -> invite_view.ConfirmationV1:
     """The pending confirmation refreshed from the invite record and mailed again."""
     db = services.store.db
     clinic = clinics_store.get(db, clinic_id)
@@ -168,7 +168,7 @@ def delete_invite(services: Services, clinic_id: str, invite_id: str) -> None:
     tx.run(services.store, work)
 
 
-def get_clinician_invite(services: Services, clinic_id: str, invite_id: str) -> dict:
+def get_clinician_invite(services: Services, clinic_id: str, invite_id: str) -> invite_view.ConfirmationV1:
     db = services.store.db
     clinicians_store.get_invite(db, clinic_id, invite_id)
     confirmation = store.find_one(db, invite_id, type_=store.CLINICIAN_INVITATION, status=store.PENDING)
@@ -179,7 +179,7 @@ def get_clinician_invite(services: Services, clinic_id: str, invite_id: str) -> 
 
 # --- clinician invites, the invitee's side -----------------------------------------------------
 
-def list_clinician_invites(services: Services, principal, user_id: str) -> list[dict]:
+def list_clinician_invites(services: Services, principal, user_id: str) -> list[invite_view.ConfirmationV1]:
     """The user's pending invites (claiming those sent to their email before they signed up),
     each with whether the clinic's membership restrictions let them accept."""
     db = services.store.db
@@ -252,7 +252,7 @@ def accept_clinician_invite(services: Services, principal, user_id: str, invite_
 
 # --- patient invites ---------------------------------------------------------------------------
 
-def patient_invites(services: Services, clinic_id: str) -> list[dict]:
+def patient_invites(services: Services, clinic_id: str) -> list[invite_view.ConfirmationV1]:
     db = services.store.db
     out = []
     for confirmation in store.find_pending(db, type_=store.CARETEAM_INVITATION, clinic_id=clinic_id):

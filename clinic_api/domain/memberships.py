@@ -20,6 +20,7 @@ from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import deletions, tx
 from clinic_api.integrations import service_accounts
+from clinic_api.paging import Page
 from clinic_api.store.ids import object_id
 
 if TYPE_CHECKING:
@@ -153,11 +154,11 @@ def delete_clinician(services: Services, clinic_id: str, user_id: str, deleted_b
 # --- reads ----------------------------------------------------------------------------------
 
 def list_clinicians(services: Services, clinic_id: str, *, search: str | None, email: str | None, role: str | None,
-                    offset: int, limit: int) -> list[dict]:
+                    page: Page) -> list[dict]:
     """Members and invites of a clinic; a search uses the text index where the server has one."""
     store = services.store
-    return clinicians_store.list_page(store.db, clinic_id, search=search, email=email, role=role, offset=offset,
-                                      limit=limit, text_index=store.text_search)
+    return clinicians_store.list_page(store.db, clinic_id, search=search, email=email, role=role, offset=page.offset,
+                                      limit=page.limit, text_index=store.text_search)
 
 
 def get_clinician(services: Services, clinic_id: str, user_id: str) -> dict:
@@ -168,14 +169,14 @@ def get_invite(services: Services, clinic_id: str, invite_id: str) -> dict:
     return clinicians_store.get_invite(services.store.db, clinic_id, invite_id)
 
 
-def all_relationships(services: Services, *, offset: int, limit: int) -> list[dict]:
+def all_relationships(services: Services, page: Page) -> list[dict]:
     db = services.store.db
-    return relationships(db, clinicians_store.list_all(db, offset=offset, limit=limit))
+    return relationships(db, clinicians_store.list_all(db, offset=page.offset, limit=page.limit))
 
 
-def relationships_of_user(services: Services, user_id: str, *, offset: int, limit: int) -> list[dict]:
+def relationships_of_user(services: Services, user_id: str, page: Page) -> list[dict]:
     db = services.store.db
-    return relationships(db, clinicians_store.list_for_user(db, user_id, offset=offset, limit=limit))
+    return relationships(db, clinicians_store.list_for_user(db, user_id, offset=page.offset, limit=page.limit))
 
 
 def add_service_account(services: Services, clinic_id: str, *, name: str | None, client_id: str,

@@ -107,21 +107,6 @@ def of_clinic(services: Services, clinic_id: str) -> dict:
     return current(services, clinics_store.get(services.store.db, clinic_id))
 
 
-def to_api(counts: dict) -> dict:
-    out: dict = {"demo": int(counts.get("demo") or 0), "plan": int(counts.get("plan") or 0)}
-    providers = counts.get("providers") or {}
-    if providers:
-        rendered = {}
-        for name in sorted(providers):
-            entry = providers[name] or {}
-            states = entry.get("states") or {}
-            rendered[name] = {"states": {k: int(states[k]) for k in sorted(states)},
-                              "total": int(entry.get("total") or 0)}
-        out["providers"] = rendered
-    out["total"] = int(counts.get("total") or 0)
-    return out
-
-
 # --- the hard limit --------------------------------------------------------------------------
 
 def _aware(value):

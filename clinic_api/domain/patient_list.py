@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING, Mapping
 
 from clinic_api.errors import bad_request
-from clinic_api.paging import Page
+from clinic_api.paging import FIRST_PAGE, Page
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patient_queries
@@ -176,7 +176,7 @@ def _pairs(docs: list[dict], clinics: dict) -> list[tuple[dict, dict]]:
 
 
 def find_for_member(services: Services, user_id: str, *, mrn=None, birth_date=None, workspace_id=None,
-                    workspace_type=None, offset=0, limit=10) -> list[tuple[dict, dict]]:
+                    workspace_type=None, page: Page = FIRST_PAGE) -> list[tuple[dict, dict]]:
     """FindPatients: (clinic, patient) pairs over the clinics where the user has a clinician
     record (any role), optionally narrowed to one workspace."""
     db = services.store.db
@@ -193,12 +193,14 @@ def find_for_member(services: Services, user_id: str, *, mrn=None, birth_date=No
             raise bad_request("unknown workspace identifier type")
     if not clinics:
         return []
-    query = PatientQuery(clinic_ids=list(clinics), mrn=mrn, birth_date=birth_date, offset=offset, limit=limit)
+    query = PatientQuery(clinic_ids=list(clinics), mrn=mrn, birth_date=birth_date, offset=page.offset,
+                         limit=page.limit)
     docs, _ = patient_queries.run(services.store, query)
     return _pairs(docs, clinics)
 
 
-def clinics_of_patient(services: Services, user_id: str, *, offset=0, limit=10) -> list[tuple[dict, dict]]:
+def clinics_of_patient(services: Services, user_id: str, page: Page = FIRST_PAGE) -> list[tuple[dict, dict]]:
     """ListClinicsForPatient: the user's patient records (name order) with their clinics."""
-    docs, _ = patient_queries.run(services.store, PatientQuery(user_id=user_id, offset=offset, limit=limit))
+    query = PatientQuery(user_id=user_id, offset=page.offset, limit=page.limit)
+    docs, _ = patient_queries.run(services.store, query)
     return _pairs(docs, _clinics_by_id(services.store.db, {d["clinicId"] for d in docs}))

@@ -7,6 +7,7 @@ from clinic_api import context
 from clinic_api.domain import memberships
 from clinic_api.errors import BODY_MISSING, BadRequest, bad_request
 from clinic_api.handlers._common import deleted_by, query_time, subject_id
+from clinic_api.paging import Page
 from clinic_api.resources import clinicians as clinician_view
 
 
@@ -20,7 +21,7 @@ def _body(body) -> dict:
 
 def list_clinicians(clinicId, search=None, offset=0, limit=10, email=None, role=None):
     docs = memberships.list_clinicians(context.services(), clinicId, search=search, email=email, role=role,
-                                       offset=offset, limit=limit)
+                                       page=Page(offset=offset, limit=limit))
     return [clinician_view.to_api(d) for d in docs], 200
 
 
@@ -54,11 +55,11 @@ def list_all_clinicians(offset=0, limit=10, createdTimeStart=None, createdTimeEn
     # Parsed and then ignored, as the reference's repository ignores them.
     query_time("createdTimeStart", createdTimeStart)
     query_time("createdTimeEnd", createdTimeEnd)
-    return memberships.all_relationships(context.services(), offset=offset, limit=limit), 200
+    return memberships.all_relationships(context.services(), Page(offset=offset, limit=limit)), 200
 
 
 def list_clinics_for_clinician(userId, offset=0, limit=10):
-    return memberships.relationships_of_user(context.services(), userId, offset=offset, limit=limit), 200
+    return memberships.relationships_of_user(context.services(), userId, Page(offset=offset, limit=limit)), 200
 
 
 def add_service_account(clinicId, body=None):

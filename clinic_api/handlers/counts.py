@@ -5,10 +5,11 @@ from connexion import NoContent
 
 from clinic_api import context
 from clinic_api.domain import patient_counts
+from clinic_api.resources import clinics as clinic_view
 
 
 def get_patient_count(clinicId):
-    return patient_counts.to_api(patient_counts.of_clinic(context.services(), clinicId)), 200
+    return clinic_view.patient_count_to_api(patient_counts.of_clinic(context.services(), clinicId)), 200
 
 
 def refresh_patient_count(clinicId):

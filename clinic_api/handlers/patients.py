@@ -88,13 +88,13 @@ def find_patients(mrn=None, birthDate=None, workspaceId=None, workspaceIdType=No
         raise Unauthorized("expected authenticated user id")
     pairs = patient_list.find_for_member(context.services(), principal.user_id, mrn=mrn, birth_date=birthDate,
                                          workspace_id=workspaceId, workspace_type=workspaceIdType,
-                                         offset=offset, limit=limit)
+                                         page=Page(offset=offset, limit=limit))
     return _relationships(pairs), 200
 
 
 def list_clinics_for_patient(userId, offset=0, limit=10):
-    return _relationships(patient_list.clinics_of_patient(context.services(), userId, offset=offset,
-                                                          limit=limit)), 200
+    pairs = patient_list.clinics_of_patient(context.services(), userId, Page(offset=offset, limit=limit))
+    return _relationships(pairs), 200
 
 
 def update_patient_permissions(clinicId, patientId, body=None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from clinic_api import context, wire
 from clinic_api.domain import tide
 from clinic_api.handlers._common import tide_cutoff
+from clinic_api.resources import tide as tide_view
 from clinic_api.validation import go_bool
 
 
@@ -11,5 +12,5 @@ def tide_report(clinicId, period, tags, lastDataCutoff, categories=None, exclude
     cutoff, echo = tide_cutoff(lastDataCutoff)
     report = tide.build(context.db(), clinicId, period=period, tag_ids=tags, cutoff=cutoff, categories=categories,
                         exclude_no_data=go_bool(excludeNoData), now=wire.now())
-    return tide.to_api(report, clinic_id=clinicId, period=period, tag_ids=tags, cutoff_text=echo,
-                       format_time=wire.format_time), 200
+    return tide_view.to_api(report.results, clinic_id=clinicId, period=period, tag_ids=tags, cutoff_text=echo,
+                            format_time=wire.format_time), 200

@@ -139,3 +139,19 @@ def restrictions_from_api(body: dict) -> list[dict]:
             entry["requiredIdp"] = item["requiredIdp"]
         items.append(entry)
     return items
+
+
+def patient_count_to_api(counts: dict) -> dict:
+    """patientCount.v1 of the stored count: providers and their states sorted by name."""
+    out: dict = {"demo": int(counts.get("demo") or 0), "plan": int(counts.get("plan") or 0)}
+    providers = counts.get("providers") or {}
+    if providers:
+        rendered = {}
+        for name in sorted(providers):
+            entry = providers[name] or {}
+            states = entry.get("states") or {}
+            rendered[name] = {"states": {k: int(states[k]) for k in sorted(states)},
+                              "total": int(entry.get("total") or 0)}
+        out["providers"] = rendered
+    out["total"] = int(counts.get("total") or 0)
+    return out

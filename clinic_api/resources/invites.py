@@ -2,8 +2,25 @@
 confirmation, with the creator's profile in the invite service's view."""
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 from clinic_api import wire
 from clinic_api.store.invites import context_value
+
+
+class ConfirmationV1(TypedDict, total=False):
+    key: str
+    type: str
+    email: str
+    clinicId: str
+    creatorId: str
+    creator: dict
+    context: Any
+    created: str
+    modified: str
+    status: str
+    expiresAt: str
+    restrictions: dict | None
 
 
 def profile_to_api(profile: dict | None) -> dict | None:
@@ -20,9 +37,9 @@ def profile_to_api(profile: dict | None) -> dict | None:
 
 
 def to_api(doc: dict, *, profile: dict | None = None, creator_userid: str = "",
-           restrictions: dict | None = None) -> dict:
+           restrictions: dict | None = None) -> ConfirmationV1:
     """confirmation.v1 as the invite service writes it (key order included)."""
-    out: dict = {"key": doc["_id"], "type": doc.get("type", ""), "email": doc.get("email") or ""}
+    out: ConfirmationV1 = {"key": doc["_id"], "type": doc.get("type", ""), "email": doc.get("email") or ""}
     if doc.get("clinicId"):
         out["clinicId"] = doc["clinicId"]
     out["creatorId"] = doc.get("creatorId") or ""
