@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import struct
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from bson import ObjectId
 
@@ -147,7 +147,29 @@ def summary(value: dict):
 PLAIN_FIELDS = ("email", "mrn")
 
 
-def to_api(doc: dict) -> dict:
+class PatientV1(TypedDict, total=False):
+    """patient.v1 as sent (keys in alphabetical order, as the reference's generated struct)."""
+    birthDate: str
+    connectionRequests: dict
+    createdTime: str
+    dataSources: list | None
+    diagnosisType: str
+    email: str
+    fullName: str
+    glycemicRanges: dict
+    id: str
+    lastUploadReminderTime: str
+    mrn: str
+    permissions: dict
+    reviews: list
+    sites: list
+    summary: dict
+    tags: list[str] | None
+    targetDevices: list[str]
+    updatedTime: str
+
+
+def to_api(doc: dict) -> PatientV1:
     """patient.v1 with the reference's keys, order (alphabetical, as its generated struct) and quirks."""
     out: dict = {k: doc[k] for k in PLAIN_FIELDS if doc.get(k) is not None}
     out["birthDate"] = birth_date(doc.get("birthDate"))
@@ -175,7 +197,7 @@ def to_api(doc: dict) -> dict:
     if doc.get("targetDevices") is not None:
         out["targetDevices"] = list(doc["targetDevices"])
     out["updatedTime"] = _time(doc.get("updatedTime"))
-    return dict(sorted(out.items()))
+    return cast(PatientV1, dict(sorted(out.items())))
 
 
 def permissions(perms: dict | None) -> dict:
