@@ -372,7 +372,7 @@ class KinBodyValidator(JSONRequestBodyValidator):
         if body is _JSON_NULL:
             ref = getattr(self, "_ref", None)
             where = f" {ref}" if ref else ""
-            raise errors.BadRequest(f'request body has an error: doesn\'t match schema{where}: Error at "/": '
+            raise errors.BadRequest(f"request body has an error: doesn't match schema{where}: {_at('/')}"
                                     "Value is not nullable")
         if body is None:
             if self._required:

@@ -95,6 +95,12 @@ def test_a_top_level_array_error_has_no_location(server, clinic):
                                       "#/components/schemas/tidepoolUserIds.v1: minimum number of items is 1"}
 
 
+def test_a_null_body_error_has_no_location(server, clinic):
+    resp = post(server, f"/v1/clinics/{clinic['id']}/settings/mrn", b"null", method="PUT")
+    assert resp.json() == {"message": "request body has an error: doesn't match schema "
+                                      "#/components/schemas/mrnSettings.v1: Value is not nullable"}
+
+
 def test_lone_surrogates_are_replacement_characters(admin, server, clinic, db):
     resp = post(admin, "/v1/clinics", b'{"name": "A\\ud800B", "preferredBgUnits": "mg/dL"}')
     assert (resp.status_code, resp.json()["name"]) == (200, "A\ufffdB")
