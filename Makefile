@@ -61,10 +61,11 @@ contract: install
 # Per clinic size (1k, 10k, 50k) and store (memory, SecantusDB): p50/p95, growth, commands per request,
 # and the pipeline against a bare Flask twin. BENCH_ARGS="--sizes 1000 --stores memory" for a short run.
 # The schema-generated run, longer and with a fresh random seed (issue 12): FUZZ_EXAMPLES per
-# operation (default 150), FUZZ_SEED=<n> to replay a run; the seed is printed first and on failure.
+# operation (default 150), FUZZ_SEED=<n> to replay a run, FUZZ_STORE=secantus on the wire; the seed
+# is printed first and on failure.
 fuzz: install
 	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "fuzz seed: $$seed"; \
-	CLINIC_TEST_STORE=memory CLINIC_FUZZ_SEED=$$seed CLINIC_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150} \
+	CLINIC_TEST_STORE=$${FUZZ_STORE:-memory} CLINIC_FUZZ_SEED=$$seed CLINIC_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150} \
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_schemathesis.py $(PYTEST_ARGS) \
 	|| { echo "fuzz failed with seed $$seed: make fuzz FUZZ_SEED=$$seed FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-150}"; exit 1; }
 
