@@ -126,6 +126,17 @@ def locate(raw: bytes, path) -> tuple[str, int] | None:
     return found
 
 
+def value_kind(value) -> str:
+    """How Go's JSON decoder names a decoded value it could not store in an int or float field
+    (`got=` of an Unmarshal type error): `number <literal>` for numbers, else the JSON kind."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    names: dict[type, str] = {str: "string", dict: "object", list: "array"}
+    return names.get(type(value), "value")
+
+
 def unmarshal_type_error(expected: str, path, raw: bytes, got: str | None = None) -> str:
     """Echo's text for a value Go could not bind: `Unmarshal type error: expected=<Go type>,
     got=<what the JSON had>, field=<keys joined by dots>, offset=<Go's offset>`. `path` holds the

@@ -9,23 +9,13 @@ from clinic_api.errors import BODY_MISSING, BadRequest
 from clinic_api.resources import tags as tag_view
 
 
-def go_kind(value) -> str:
-    """How Go's JSON decoder names a value it could not store (`got=` of an Unmarshal type error)."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return f"number {value}"
-    names: dict[type, str] = {str: "string", dict: "object", list: "array"}
-    return names.get(type(value), "value")
-
-
 def check_int_fields(body: dict | None, *fields: str) -> None:
     """Fields the reference binds into Go ints: anything but a JSON integer (or null) is a 400."""
     for field in fields:
         value = (body or {}).get(field)
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             continue
-        raise BadRequest(godecode.request_type_error("int", field, go_kind(value)))
+        raise BadRequest(godecode.request_type_error("int", field, godecode.value_kind(value)))
 
 
 def _name(body) -> str:

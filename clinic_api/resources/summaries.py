@@ -76,24 +76,15 @@ DATES_ORDER = sorted(DATE_FLAGS + DATE_TIMES + DATE_LISTS)
 
 # --- request body -> stored shape ------------------------------------------------------------
 
-def _go_kind(value) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return f"number {value}"
-    names: dict[type, str] = {str: "string", dict: "object", list: "array"}
-    return names.get(type(value), "value")
-
-
 def _int(value, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(godecode.request_type_error("int", path, _go_kind(value)))
+        raise BadRequest(godecode.request_type_error("int", path, godecode.value_kind(value)))
     return value
 
 
 def _float(value, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadRequest(godecode.request_type_error("float64", path, _go_kind(value)))
+        raise BadRequest(godecode.request_type_error("float64", path, godecode.value_kind(value)))
     return float(value)
 
 
