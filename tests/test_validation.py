@@ -1,7 +1,7 @@
 """Patterns keep the meaning Go's RE2 gives them; messages keep kin-openapi's wording."""
 import pytest
 
-from clinic_api.validation import go_regex
+from clinic_api.schema_rules import go_regex
 
 TAG = r"^[\p{L}\p{N}_+><-]{1}[\p{L}\p{N}\s_+><-]*$"
 GRAPH = r"^[[:graph:]\p{L}\p{N}][[:graph:]\p{L}\p{N} ]*$"

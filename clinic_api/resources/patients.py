@@ -16,7 +16,7 @@ from clinic_api.resources import summaries
 from clinic_api.errors import BODY_MISSING, BadRequest
 from clinic_api.store.ids import hex_id, is_hex_id
 from clinic_api.store.patient_docs import ABSENT
-from clinic_api.validation import KIN_DATE
+from clinic_api.schema_rules import KIN_DATE
 
 PROVIDERS = ("abbott", "dexcom", "twiist")
 DIAGNOSIS_TYPES = {"type1", "type2", "type3c", "gestational", "prediabetes", "lada", "mody", "other",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from clinic_api import godecode, wire
 from clinic_api.errors import BadRequest
-from clinic_api.validation import KIN_DATE_TIME
+from clinic_api.schema_rules import KIN_DATE_TIME
 
 RANGES = ("AnyHigh", "AnyLow", "ExtremeHigh", "High", "Low", "Target", "VeryHigh", "VeryLow")
 GO_TIME_LAYOUT = "2006-01-02T15:04:05Z07:00"

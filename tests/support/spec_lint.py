@@ -1,7 +1,7 @@
 """Lint of clinic.v1.yaml: errors only, each one line. `python tests/support/spec_lint.py` (make lint).
 
 - The document against the OpenAPI 3.0 JSON Schema (the one openapi-spec-validator ships), with
-  `pattern`s checked under the meaning the service gives them (RE2, clinic_api.validation.go_regex)
+  `pattern`s checked under the meaning the service gives them (RE2, clinic_api.schema_rules.go_regex)
   instead of ECMA regexes, which the published patterns are not.
 - Every `$ref` resolves; operationIds are unique; every path parameter of a template is declared.
 - `nullable` only where a `type` stands beside it (OpenAPI 3.0 ignores it elsewhere, e.g. beside
@@ -37,7 +37,7 @@ def _oas30_schema() -> dict:
 
 
 def _format_checker() -> jsonschema.FormatChecker:
-    from clinic_api.validation import go_regex
+    from clinic_api.schema_rules import go_regex
 
     checker = jsonschema.FormatChecker()
 
