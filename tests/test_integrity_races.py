@@ -207,3 +207,92 @@ def test_one_answer_for_a_duplicate_mrn(server, clinic, db, round_):
     assert [r.status_code for r in results].count(200) == 1
     assert [a for a in answers(results) if a[0] != 200] == [(400, MRN_TAKEN)] * (CLIENTS - 1)
     assert db.patients.count_documents({"mrn": f"U{round_}"}) == 1
+
+
+# --- tags and MRNs in patient bodies (issue 12 item 1, the patient writes) -------------------------
+
+TAG_NOT_FOUND = '{"message":"patient tag not found"}\n'
+
+
+def test_patient_bodies_take_only_the_clinics_tags(server, admin, clinic, db):
+    """CreatePatientFromUser, CreatePatientAccount and UpdatePatient with a tag the clinic lacks:
+    404 `patient tag not found` (the reference stores any id), nothing written."""
+    base = f"/v1/clinics/{clinic['id']}"
+    gone = admin.post(f"{base}/patient_tags", json={"name": "gone"}).json()["id"]
+    kept = admin.post(f"{base}/patient_tags", json={"name": "kept"}).json()["id"]
+    assert admin.delete(f"{base}/patient_tags/{gone}").status_code == 204
+    insert_patient(db, clinic["id"], "b2b2b2b2b2", tags=[])
+    before = db.patients.count_documents({})
+    for tag in (gone, str(ObjectId())):
+        for resp in (server.post(f"{base}/patients/c3c3c3c3c3", json={"fullName": "A", "tags": [kept, tag]}),
+                     admin.post(f"{base}/patients", json={"fullName": "B", "birthDate": "2000-01-01",
+                                                          "tags": [tag]}),
+                     server.put(f"{base}/patients/b2b2b2b2b2", json={"fullName": "C", "birthDate": "2000-01-01",
+                                                                     "tags": [tag, kept]})):
+            assert (resp.status_code, resp.text) == (404, TAG_NOT_FOUND)
+    assert db.patients.count_documents({}) == before
+    assert db.patients.find_one({"userId": "b2b2b2b2b2"})["tags"] == []
+    resp = server.put(f"{base}/patients/b2b2b2b2b2", json={"fullName": "C", "birthDate": "2000-01-01", "tags": [kept]})
+    assert resp.status_code == 200 and resp.json()["tags"] == [kept]
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_no_patient_written_with_a_deleted_tag(server, admin, clinic, db, round_):
+    """Per round, 4 tags; for each, its deletion races 4 patient writes carrying it (a create from a
+    user, a custodial create, two updates), 20 clients in all. Afterwards no patient holds a tag the
+    clinic does not have; each write answered 200 (it came first) or 404 (the tag was gone)."""
+    base = f"/v1/clinics/{clinic['id']}"
+    users = [f"{round_ + 1:02x}{i:08x}" for i in range(8)]
+    for user in users:
+        insert_patient(db, clinic["id"], user, tags=[])
+    tags = [admin.post(f"{base}/patient_tags", json={"name": f"p{round_}t{k}"}).json()["id"] for k in range(4)]
+    calls = []
+    for k, tag in enumerate(tags):
+        update = {"fullName": "U", "birthDate": "2000-01-01", "tags": [tag]}
+        calls += [
+            lambda tag=tag: admin.delete(f"{base}/patient_tags/{tag}"),
+            lambda tag=tag, k=k: server.post(f"{base}/patients/{round_ + 1:02x}{k + 100:08x}",
+                                             json={"fullName": "F", "tags": [tag]}),
+            lambda tag=tag: admin.post(f"{base}/patients", json={"fullName": "A", "birthDate": "2000-01-01",
+                                                                  "tags": [tag]}),
+            lambda k=k, update=update: server.put(f"{base}/patients/{users[2 * k]}", json=update),
+            lambda k=k, update=update: server.put(f"{base}/patients/{users[2 * k + 1]}", json=update),
+        ]
+    results = race(calls)
+    assert all(r.status_code == 204 for r in results[::5])
+    assert {r.status_code for i, r in enumerate(results) if i % 5} <= {200, 404}
+    assert {r.text for i, r in enumerate(results) if i % 5 and r.status_code == 404} <= {TAG_NOT_FOUND}
+    known = {t["_id"] for t in stored(db, clinic["id"], "patientTags")}
+    held = {t for p in db.patients.find({"clinicId": ObjectId(clinic["id"])}) for t in p.get("tags") or []}
+    assert held <= known and not known & {ObjectId(t) for t in tags}
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_one_patient_per_mrn_whatever_the_case(server, admin, clinic, db, round_):
+    """20 writes (creates from users, custodial creates, updates) of one MRN spelled in different
+    cases, in a clinic that wants unique MRNs: exactly one succeeds, every other answer is the 400."""
+    set_clinic(db, clinic["id"], mrnSettings={"required": False, "unique": True})
+    base = f"/v1/clinics/{clinic['id']}/patients"
+    spellings = [f"mrn{round_}x", f"MRN{round_}X", f"Mrn{round_}x", f"mRn{round_}X"]
+    users = [f"{round_ + 1:02x}{i + 200:08x}" for i in range(CLIENTS)]
+    for user in users[10:15]:
+        insert_patient(db, clinic["id"], user, requireUniqueMrn=True, mrn=None)
+    calls = []
+    for i, user in enumerate(users):
+        mrn = spellings[i % 4]
+        if i < 5:
+            calls.append(lambda user=user, mrn=mrn: server.post(f"{base}/{user}", json={"fullName": "F", "mrn": mrn}))
+        elif i < 10:
+            calls.append(lambda mrn=mrn: admin.post(base, json={"fullName": "A", "birthDate": "2000-01-01",
+                                                                 "mrn": mrn}))
+        elif i < 15:
+            calls.append(lambda user=user, mrn=mrn: server.put(f"{base}/{user}", json={
+                "fullName": "U", "birthDate": "2000-01-01", "mrn": mrn}))
+        else:
+            calls.append(lambda user=user, mrn=mrn: server.post(f"{base}/{user}", json={"fullName": "F", "mrn": mrn}))
+    results = race(calls)
+    assert [r.status_code for r in results].count(200) == 1, answers(results)
+    assert [a for a in answers(results) if a[0] != 200] == [(400, MRN_TAKEN)] * (CLIENTS - 1)
+    holders = [p for p in db.patients.find({"clinicId": ObjectId(clinic["id"])})
+               if str(p.get("mrn") or "").lower() == f"mrn{round_}x"]
+    assert len(holders) == 1

@@ -129,8 +129,13 @@ def test_create_account_sites(admin, clinic, db):
     assert db.users.count_documents({"emails": "c@x.org"}) == 0  # no orphan account
 
 
+def clinic_tag(admin, clinic) -> str:
+    """A tag of the clinic's (patient bodies take only those: tests/test_integrity_races.py)."""
+    return admin.post(f"/v1/clinics/{clinic['id']}/patient_tags", json={"name": "t"}).json()["id"]
+
+
 def test_create_account_stores_body_fields(admin, clinic, db):
-    tag = str(ObjectId())
+    tag = clinic_tag(admin, clinic)
     body = create_patient(admin, clinic["id"], tags=[tag], targetDevices=["dexcomG6"], diagnosisType="type1",
                           glycemicRanges={"type": "custom", "custom": {"name": "Mine", "thresholds": [
                               {"name": "low", "upperBound": {"value": 3.9, "units": "mmol/L"}},
@@ -152,8 +157,8 @@ def test_create_account_glycemic_defaults(admin, clinic, db):
 
 # --- CreatePatientFromUser --------------------------------------------------------------------
 
-def test_create_from_user(server, clinic, db):
-    tag = str(ObjectId())
+def test_create_from_user(server, admin, clinic, db):
+    tag = clinic_tag(admin, clinic)
     resp = server.post(url(clinic, USER_A), json={"permissions": {"view": {}, "upload": {"x": 1}}, "fullName": "Ann",
                                                   "birthDate": "1999-09-09", "mrn": "M-1", "tags": [tag]})
     assert resp.status_code == 200, resp.text

@@ -6,9 +6,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from clinic_api.domain import patient_counts
-from clinic_api.errors import bad_request, constraint
+from clinic_api.errors import NotFound, bad_request, constraint
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patient_queries
+from clinic_api.store import tags as tags_store
 from clinic_api.store.ids import is_hex_id
 
 if TYPE_CHECKING:
@@ -52,6 +53,32 @@ def enforce_mrn_settings(store, clinic: dict, mrn, user_id: str | None, session=
         if matches and not (len(matches) == 1 and user_id is not None and matches[0].get("userId") == user_id):
             raise bad_request("mrn must be unique")
     return unique
+
+
+def _wanted_tags(tags) -> list:
+    return list(tags) if isinstance(tags, list) else []
+
+
+def check_tags(clinic: dict, tags) -> None:
+    """404 `patient tag not found` when the body's tags (ObjectIds; absent: none) are not all the
+    clinic's, where the reference stores any id. A check on the clinic as read, made before any
+    other change (a custodial account); hold_clinic() makes it again in the write's transaction."""
+    known = {t.get("_id") for t in clinic.get("patientTags") or [] if isinstance(t, dict)}
+    if any(tag not in known for tag in _wanted_tags(tags)):
+        raise NotFound(tags_store.TAG_NOT_FOUND)
+
+
+def hold_clinic(db: Database, clinic: dict, tags, session=None) -> None:
+    """Inside a patient write's transaction, when the patient carries tags or the clinic wants
+    unique MRNs: check the tags against the clinic and write the clinic (tags_store.hold_for_patient),
+    so the write conflicts with a concurrent deletion of one of its tags and with the other patient
+    writes of the clinic that hold it. The one that runs again sees the other's outcome: no patient
+    is written with a deleted tag, and the MRN check made after it in the same transaction sees
+    every committed MRN (two MRNs equal up to case cannot both pass it)."""
+    wanted = _wanted_tags(tags)
+    settings = clinic.get("mrnSettings")
+    if wanted or (isinstance(settings, dict) and settings.get("unique")):
+        tags_store.hold_for_patient(db, clinic["_id"], wanted, session=session)
 
 
 def clinic_sites(db: Database, clinic: dict, session=None) -> dict:

@@ -42,14 +42,21 @@ def create_account(services: Services, clinic_id: str, body: dict | None, invite
     # Sites are resolved before the account exists, so a 422 leaves no orphan account behind.
     if _present(fields["sites"]) and fields["sites"]:
         fields["sites"] = rules.resolve_sites(db, clinic, fields["sites"])
+    rules.check_tags(clinic, fields["tags"])
     accounts = services.accounts
     user_id = accounts.create_custodial(hex_id(clinic["_id"]), fields["email"] or None)
-    try:
-        if store.find(db, clinic["_id"], user_id) is not None:
+
+    def work(session):
+        # The tags and the MRN checked again where the write conflicts with their change (hold_clinic).
+        rules.hold_clinic(db, clinic, fields["tags"], session=session)
+        rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], None, session=session)
+        if store.find(db, clinic["_id"], user_id, session=session) is not None:
             raise Duplicate(store.ALREADY_MEMBER)
-        doc = docs.new_document(clinic["_id"], user_id, fields, permissions=dict(ALL_PERMISSIONS),
-                                require_unique_mrn=unique, invited_by=invited_by)
-        store.insert(db, doc)
+        return store.insert(db, docs.new_document(clinic["_id"], user_id, fields, permissions=dict(ALL_PERMISSIONS),
+                                                  require_unique_mrn=unique, invited_by=invited_by), session=session)
+
+    try:
+        doc = tx.run(services.store, work)
     except ApiError:
         accounts.release_custodial(user_id)
         raise
@@ -85,7 +92,25 @@ def create_patient_from_user(services: Services, clinic_id, user_id: str, permis
     existing user. `fields` are createPatient.v1 keys (fullName, birthDate, mrn, tags, sites,
     glycemicRanges, diagnosisType, isMigrated, legacyClinicianId). An existing record is a 409
     `duplicate: patient is already a member of the clinic`, unless legacyClinicianId is given:
-    then that id is added to it and it is returned."""
+    then that id is added to it and it is returned. Inside the caller's transaction (`session`), or
+    in one of its own."""
+    if session is not None:
+        doc, written = _create_from_user(services, clinic_id, user_id, permissions, fields, session)
+        if written:
+            rules.refresh_count(services, doc["clinicId"], session=session)
+    else:
+        doc, written = tx.run(services.store, lambda session: _create_from_user(
+            services, clinic_id, user_id, permissions, fields, session))
+        if written:
+            rules.refresh_count(services, doc["clinicId"])
+    if written:
+        effects.emit(services, effects.PatientWritten(None, doc))
+    return doc
+
+
+def _create_from_user(services: Services, clinic_id, user_id: str, permissions: dict | None, fields: dict,
+                      session) -> tuple[dict, bool]:
+    """(the patient record, whether it was inserted)."""
     db = services.store.db
     clinic = clinics_store.get(db, clinic_id, session=session)
     wanted_sites = [s for s in fields.get("sites") or [] if isinstance(s, dict)]
@@ -93,21 +118,21 @@ def create_patient_from_user(services: Services, clinic_id, user_id: str, permis
         if wanted_sites else (None if fields.get("sites") is None else [])
     perms = bodies.granted(permissions)
     values = _profile_filled(services, user_id, bodies.create_fields_from_api(fields, sites))
+    rules.check_tags(clinic, values["tags"])
+    rules.hold_clinic(db, clinic, values["tags"], session=session)
     unique = rules.enforce_mrn_settings(services.store, clinic, values["mrn"], user_id, session=session)
     if perms and "custodian" in perms:
         rules.enforce_patient_limit(services, clinic, session=session)
     legacy = fields.get("legacyClinicianId")
     if store.find(db, clinic["_id"], user_id, session=session) is not None:
         if legacy:
-            return store.add_legacy_clinician(db, clinic["_id"], user_id, legacy, session=session)
+            return store.add_legacy_clinician(db, clinic["_id"], user_id, legacy, session=session), False
         raise Duplicate(store.ALREADY_MEMBER)
     doc = docs.new_document(clinic["_id"], user_id, values, permissions=perms, require_unique_mrn=unique,
                             is_migrated=bool(fields.get("isMigrated")),
                             legacy_clinician_ids=[legacy] if legacy else None)
     store.insert(db, doc, session=session)
-    rules.refresh_count(services, clinic["_id"], session=session)
-    effects.emit(services, effects.PatientWritten(None, doc))
-    return store.get(db, clinic["_id"], user_id, session=session)
+    return store.get(db, clinic["_id"], user_id, session=session), True
 
 
 # --- update --------------------------------------------------------------------------------
@@ -134,12 +159,21 @@ def update_patient(services: Services, clinic_id: str, user_id: str, body: dict 
     if _present(fields["sites"]):
         # Resolved before any account change, so a 422 changes nothing anywhere.
         changes["sites"] = rules.resolve_sites(db, clinic, fields["sites"]) if fields["sites"] else []
+    tags = fields["tags"] if _present(fields["tags"]) else None
+    rules.check_tags(clinic, tags)
     subscriptions = existing.get("ehrSubscriptions")
     if subscriptions and existing.get("mrn") != fields["mrn"]:
         changes["ehrSubscriptions"] = _deactivated(subscriptions)
     if store.is_custodial(existing):
         services.accounts.update_custodial(user_id, fields["email"] or None)
-    doc = store.update(db, clinic_id, user_id, changes)
+
+    def work(session):
+        # The tags and the MRN checked again where the write conflicts with their change (hold_clinic).
+        rules.hold_clinic(db, clinic, tags, session=session)
+        rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], user_id, session=session)
+        return store.update(db, clinic_id, user_id, changes, session=session)
+
+    doc = tx.run(services.store, work)
     if not _is_demo(services, user_id):
         rules.refresh_count(services, clinic["_id"])
     effects.emit(services, effects.PatientWritten(existing, doc))

@@ -110,6 +110,22 @@ def require(db: Database, clinic_id, tag_id, session=None) -> None:
         raise NotFound(TAG_NOT_FOUND)
 
 
+def hold_for_patient(db: Database, clinic_id, tag_ids, session=None) -> None:
+    """Hold the clinic for a patient write carrying `tag_ids` (or wanting a unique MRN): 404
+    `patient tag not found` unless the clinic has every one of the tags, 404 `clinic not found`
+    without the clinic. Like require(), it bumps `patientTagAssignments`, so inside a transaction the
+    patient write conflicts with a deletion or conversion of one of its tags and with any other
+    patient write of the clinic that holds it: one of them runs again on the other's outcome."""
+    query: dict = {"_id": object_id(clinic_id)}
+    ids = list(dict.fromkeys(tag_ids))
+    if ids:
+        query["$and"] = [{"patientTags._id": tag} for tag in ids]
+    res = db.clinics.update_one(query, {"$inc": {ASSIGNMENTS: 1}}, session=session)
+    if res.matched_count == 0:
+        clinics.get(db, clinic_id, session=session)
+        raise NotFound(TAG_NOT_FOUND)
+
+
 def has(db: Database, clinic_id, tag_id, session=None) -> bool:
     return db.clinics.count_documents({"_id": object_id(clinic_id), "patientTags._id": object_id(tag_id)},
                                       session=session, limit=1) == 1
