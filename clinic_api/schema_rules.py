@@ -13,7 +13,7 @@ import functools
 import json
 
 import regex
-from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
+from jsonschema import FormatChecker, ValidationError, validators
 from connexion.json_schema import Draft4RequestValidator
 
 _TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
@@ -78,22 +78,14 @@ def _required_not_readonly(validator, required, instance, schema):
             yield ValidationError(f'property "{name}" is missing', validator="required", validator_value=required)
 
 
-def nullable_all_of(validator, all_of, instance, schema):
-    """`nullable: true` beside `allOf` admits null, as kin-openapi reads it (e.g. clinic.v1
-    phoneNumbers, which the reference answers as null)."""
-    if instance is None and schema.get("nullable"):
-        return
-    yield from Draft4Validator.VALIDATORS["allOf"](validator, all_of, instance, schema)
-
-
 def _kin_integer(checker, value) -> bool:
     # kin-openapi compares float64s: 1.0 and 1e29 are integers to it (the binding into Go ints then
     # refuses them: _check_int_range).
     return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
 
 
-RequestValidator = validators.extend(Draft4RequestValidator, {"pattern": go_pattern, "required": _required_not_readonly,
-                                                              "allOf": nullable_all_of},
+RequestValidator = validators.extend(Draft4RequestValidator,
+                                     {"pattern": go_pattern, "required": _required_not_readonly},
                                      type_checker=Draft4RequestValidator.TYPE_CHECKER.redefine("integer", _kin_integer))
 
 

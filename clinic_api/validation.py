@@ -16,7 +16,7 @@ from connexion.validators import DefaultsJSONRequestBodyValidator  # noqa: F401 
 
 from clinic_api import errors, godecode, spec, wire
 from clinic_api.schema_rules import (FORMAT_CHECKER, KIN_DATE_TIME, DefaultingRequestValidator, RequestValidator,
-                                     first_error, go_pattern, nullable_all_of, pointer, reason, validator_for)
+                                     first_error, go_pattern, pointer, reason, validator_for)
 from clinic_api.context import EXTENSION
 from clinic_api.self_verified import RAW_BODY
 
@@ -231,7 +231,7 @@ class UndecodableBodyValidator(KinBodyValidator):
                                 f'unsupported content type "{mime.split(";")[0].strip()}"')
 
 
-_ResponseSchemaValidator = validators.extend(Draft4ResponseValidator, {"pattern": go_pattern, "allOf": nullable_all_of})
+_ResponseSchemaValidator = validators.extend(Draft4ResponseValidator, {"pattern": go_pattern})
 
 
 class GoPatternResponseValidator(JSONResponseBodyValidator):

@@ -27,7 +27,8 @@ class StoreError(RuntimeError):
 class Store:
     """The database and what it can do. `embedded` is true for the in-process memory store."""
 
-    def __init__(self, db: Database, client, embedded: bool, kind: str = "mongodb", where: str = ""):
+    def __init__(self, db: Database, client, embedded: bool, kind: str = "mongodb", where: str = "",
+                 timeout_s: float = 15.0):
         self.db = db
         self.client = client
         self.embedded = embedded
@@ -37,7 +38,7 @@ class Store:
         # Whether the server has text indexes and `$text`: learnt once, when the indexes are ensured
         # (SecantusDB and the memory store have neither; clinician search then scans tokens).
         self.text_search = False
-        self.timeout_s = 15.0  # the longest a database operation (or the memory store's lock) may take
+        self.timeout_s = timeout_s  # the longest a database operation (or the memory store's lock) may take
 
     @property
     def supports_transactions(self) -> bool:
@@ -70,9 +71,6 @@ def mask(uri: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", uri)
 
 
-_owned_servers: list[local_server.LocalServer] = []
-
-
 def local_uri(settings: Settings) -> str:
     """The local server's address: the one the starting process (gunicorn's master) published to its
     workers, else a server started (and stopped at exit) by this process."""
@@ -84,7 +82,6 @@ def local_uri(settings: Settings) -> str:
         uri = server.start()
     except local_server.LocalServerError as exc:
         raise StoreError(str(exc)) from exc
-    _owned_servers.append(server)
     atexit.register(server.stop)
     os.environ[local_server.URI_ENV] = uri
     return uri
@@ -95,10 +92,8 @@ def connect(settings: Settings, **client_options) -> Store:
         import mongomock_ng
 
         memory: Any = mongomock_ng.MongoClient(tz_aware=True)
-        store = Store(memory[settings.database_name], memory, embedded=True, kind="memory",
-                      where="process memory (lost at exit)")
-        store.timeout_s = settings.db_timeout_ms / 1000
-        return store
+        return Store(memory[settings.database_name], memory, embedded=True, kind="memory",
+                     where="process memory (lost at exit)", timeout_s=settings.db_timeout_ms / 1000)
     if settings.store == "local":
         uri = local_uri(settings)
         where = f"{os.path.abspath(settings.data_dir)} (SecantusDB at {uri})"
@@ -112,9 +107,8 @@ def connect(settings: Settings, **client_options) -> Store:
     options = {"socketTimeoutMS": settings.db_timeout_ms, "serverSelectionTimeoutMS": settings.db_select_timeout_ms,
                "connectTimeoutMS": min(settings.db_select_timeout_ms, settings.db_timeout_ms), **client_options}
     client = pymongo.MongoClient(uri, tz_aware=True, event_listeners=monitoring.event_listeners(), **options)
-    store = Store(client[settings.database_name], client, embedded=False, kind=settings.store, where=where)
-    store.timeout_s = settings.db_timeout_ms / 1000
-    return store
+    return Store(client[settings.database_name], client, embedded=False, kind=settings.store, where=where,
+                 timeout_s=settings.db_timeout_ms / 1000)
 
 
 def check_transactions(store: Store, settings: Settings) -> None:
