@@ -1,4 +1,4 @@
-"""clinic-api: serve · check-config · token · create-indexes."""
+"""clinic-api: serve · check-config · token · create-indexes · rebuild-counts."""
 from __future__ import annotations
 
 import argparse
@@ -28,6 +28,8 @@ def main(argv=None) -> int:
     idx = sub.add_parser("create-indexes", help="create every declared index that is missing (idempotent) and exit")
     idx.add_argument("--check", action="store_true",
                      help="create nothing: list missing and differing indexes; exit 1 if there are any")
+    sub.add_parser("rebuild-counts", help="recount every clinic's patient count and per-tag/per-site patient "
+                                          "counts from its patients (after data written by another service)")
     sub.add_parser("check-config", help="check the settings as a start would; print them with secrets masked")
     args = parser.parse_args(argv)
     if args.command == "check-config":
@@ -48,6 +50,8 @@ def main(argv=None) -> int:
         return 0
     if args.command == "create-indexes":
         return _indexes(settings, check=args.check)
+    if args.command == "rebuild-counts":
+        return _rebuild_counts(settings)
     if args.command == "serve":
         port = str(args.port or settings.port)
         os.environ["PORT"] = port
@@ -110,6 +114,21 @@ def _indexes(settings, *, check: bool) -> int:
         print(f"differs (left alone): {line}")
     print(f"{len(report.created)} created, {len(report.kept)} already in place, {len(report.refused)} refused, "
           f"{len(report.differing)} differing")
+    return 0
+
+
+def _rebuild_counts(settings) -> int:
+    from clinic_api.domain import patient_counts
+    from clinic_api import services
+    from clinic_api.store import client
+
+    try:
+        store = client.connect(settings)
+    except client.StoreError as exc:
+        print(f"clinic-api: {exc}", file=sys.stderr)
+        return 2
+    done = patient_counts.rebuild_all(services.build(settings, store))
+    print(f"{done} clinics recounted")
     return 0
 
 

@@ -175,4 +175,5 @@ def insert_population(db, source: dict, target: dict, **counts) -> dict:
         db.clinics.update_one({"_id": clinic["_id"]},
                               {"$set": {"patientTags": clinic["patientTags"], "sites": clinic["sites"]}})
     db.patients.insert_many(data["source"] + data["target"])
+    builders.written_around_the_service(db, {d["clinicId"] for d in data["source"] + data["target"]})
     return data

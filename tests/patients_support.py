@@ -8,6 +8,7 @@ import re
 from bson import ObjectId
 
 from clinic_api.store import patient_docs
+from support import builders
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 1, 17, 6, 38, 22, 958000, tzinfo=UTC)  # on the wire: 2024-01-17T06:38:22.958Z
@@ -37,6 +38,7 @@ def insert_patient(db, clinic_id, user_id: str, **fields) -> dict:
     doc = patient_docs.new_document(ObjectId(str(clinic_id)), user_id, base, now=T0)
     doc.update(fields)
     db.patients.insert_one(doc)
+    builders.written_around_the_service(db, [doc["clinicId"]])
     return doc
 
 

@@ -38,8 +38,9 @@ def test_create_stores_the_reference_document(admin, db):
     assert list(doc) == ["_id", "address", "city", "clinicType", "clinicSize", "country", "name", "phoneNumbers",
                          "postalCode", "state", "canonicalShareCode", "website", "shareCodes", "admins",
                          "createdTime", "updatedTime", "isMigrated", "PreferredBgUnits", "timezone",
-                         "patientCountSettings", "patientCount"]
+                         "patientCountSettings", "patientCount", "patientTallies"]
     assert isinstance(doc["_id"], ObjectId)
+    assert doc["patientTallies"] == {"tags": {}, "sites": {}}  # ours, after the reference's fields
     assert doc["PreferredBgUnits"] == "mg/dL"
     assert doc["admins"] == [ADMIN_ID]
     assert doc["isMigrated"] is True

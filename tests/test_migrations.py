@@ -65,7 +65,8 @@ def test_enable_creates_an_empty_unmigrated_clinic_with_the_legacy_user_as_admin
     assert len(body["shareCode"]) == 14 and body["shareCode"].count("-") == 2
     clinic = db.clinics.find_one({"_id": ObjectId(body["id"])})
     assert list(clinic) == ["_id", "canonicalShareCode", "shareCodes", "admins", "createdTime", "updatedTime",
-                            "timezone", "patientCountSettings", "patientCount"]
+                            "timezone", "patientCountSettings", "patientCount", "patientTallies"]
+    assert clinic["patientTallies"] == {"tags": {}, "sites": {}}
     assert clinic["admins"] == [LEGACY_ID] and clinic["shareCodes"] == [body["shareCode"]]
     assert clinic["timezone"] is None and clinic["patientCountSettings"] == {"hardLimit": {"plan": 250}}
     assert clinic["patientCount"] == {"total": 0, "demo": 0, "plan": 0}

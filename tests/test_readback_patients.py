@@ -12,6 +12,7 @@ from bson import ObjectId
 from clinic_api.resources.summaries import BGM, CGM
 from conftest import ADMIN_ID
 from patients_support import T0, T1, T2, insert_patient
+from support import builders
 
 UTC = dt.timezone.utc
 ZERO = dt.datetime(1, 1, 1, tzinfo=UTC)
@@ -96,6 +97,7 @@ def rich(db, server, admin, as_user, clinic):
               "diagnosisType": "unknown-kind"}
     db.patients.insert_one(legacy)
     db.patients.insert_one({"clinicId": ObjectId(cid), "userId": BARE, "fullName": "Bare", "birthDate": "", "mrn": ""})
+    builders.written_around_the_service(db, [ObjectId(cid)])
     # the summary worker's writes: full periods, minimal periods, null SD/CV
     resp = server.post(f"/v1/patients/{RICH}/summary", json={
         "cgmStats": summary("c0ffee", {p: full_period(CGM) for p in ("1d", "7d", "14d", "30d", "90d")}),

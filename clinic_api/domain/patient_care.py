@@ -8,8 +8,7 @@ import datetime as _dt
 import logging
 
 from clinic_api import wire
-from clinic_api.domain import effects
-from clinic_api.domain import patient_rules as rules
+from clinic_api.domain import effects, patient_counts
 from clinic_api.errors import Conflict, NotFound
 from clinic_api.resources.patients import data_source_from_api
 from clinic_api.store import patients as store
@@ -63,39 +62,48 @@ def connect_provider(services: Services, clinic_id: str, user_id: str, provider:
     db = services.store.db
     now = wire.now()
     request = {"providerName": provider, "createdTime": now}
-    updated = None
-    for _attempt in range(3):  # the data sources may change between the read and the write
-        doc = store.get(db, clinic_id, user_id, missing="error finding patient: patient not found")
-        sources = doc.get("dataSources") or []
-        matching = [ds for ds in sources if ds.get("providerName") == provider]
-        if not matching:
-            raise NotFound(store.PATIENT_NOT_FOUND)
-        changes = {"expirationTime": now + CONNECT_REQUEST_LIFETIME, "state": "pending"}
-        if matching[-1].get("modifiedTime") is not None:
-            changes = {"modifiedTime": now, "expirationTime": now + CONNECT_REQUEST_LIFETIME,
-                       "state": "pendingReconnect"}
-        index = next(i for i, ds in enumerate(sources) if ds.get("providerName") == provider)
-        updated = store.add_connection_request(db, clinic_id, user_id, provider, index, changes, request)
-        if updated is not None:
-            break
-    if updated is None:
+
+    def work(session):
+        for _attempt in range(3):  # the data sources may change between the read and the write
+            doc = store.get(db, clinic_id, user_id, missing="error finding patient: patient not found",
+                            session=session)
+            sources = doc.get("dataSources") or []
+            matching = [ds for ds in sources if ds.get("providerName") == provider]
+            if not matching:
+                raise NotFound(store.PATIENT_NOT_FOUND)
+            changes = {"expirationTime": now + CONNECT_REQUEST_LIFETIME, "state": "pending"}
+            if matching[-1].get("modifiedTime") is not None:
+                changes = {"modifiedTime": now, "expirationTime": now + CONNECT_REQUEST_LIFETIME,
+                           "state": "pendingReconnect"}
+            index = next(i for i, ds in enumerate(sources) if ds.get("providerName") == provider)
+            updated = store.add_connection_request(db, clinic_id, user_id, provider, index, changes, request,
+                                                   doc.get("dataSources"), session=session)
+            if updated is not None:
+                patient_counts.record(services, updated["clinicId"], doc, updated, session=session,
+                                      touch=not _is_demo(services, user_id))
+                return updated
         raise NotFound(store.PATIENT_NOT_FOUND)
-    if not _is_demo(services, user_id):
-        rules.refresh_count(services, updated["clinicId"])
+
+    updated = tx.run(services.store, work)
     effects.emit(services, effects.ProviderConnectionRequested(updated, provider))
 
 
 def update_data_sources(services: Services, user_id: str, items: list) -> None:
-    """Replace the data sources on every clinic's record of the user. Always succeeds, as the
-    reference (a user without records is fine)."""
+    """Replace the data sources on every clinic's record of the user, and the clinics' counts with
+    them. Always succeeds, as the reference (a user without records is fine)."""
     db = services.store.db
+    sources = [data_source_from_api(d) for d in items]
+
+    def work(session):
+        before = store.of_user(db, user_id, session=session)
+        store.set_data_sources_for_user(db, user_id, sources, session=session)
+        patient_counts.record_many(services, [(doc, {**doc, "dataSources": sources}) for doc in before],
+                                   session=session, touch=not _is_demo(services, user_id))
+
     try:
-        store.set_data_sources_for_user(db, user_id, [data_source_from_api(d) for d in items])
+        tx.run(services.store, work)
     except Exception as exc:  # noqa: BLE001 - the reference only logs a failed update
         log.error("data sources update failed: %s", type(exc).__name__)
-        return
-    if not _is_demo(services, user_id):
-        rules.refresh_counts(services, store.clinic_ids_of_user(db, user_id))
 
 
 def assign_tag(services: Services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:
@@ -118,4 +126,6 @@ def assign_tag(services: Services, clinic_id: str, tag_id: str, user_ids: list |
 
 
 def remove_tag(services: Services, clinic_id: str, tag_id: str, user_ids: list | None) -> None:
-    store.remove_tag(services.store.db, clinic_id, tag_id, user_ids)
+    """Take the tag from the patients and from the clinic's tallies, together."""
+    db = services.store.db
+    tx.run(services.store, lambda session: store.remove_tag(db, clinic_id, tag_id, user_ids, session=session))

@@ -1,8 +1,7 @@
-"""The clinic's rules a patient write must satisfy (MRN settings, sites, the patient-count limit)
-and the clinic patient-count refresh that follows patient writes (patients.md §0.6-§0.9)."""
+"""The clinic's rules a patient write must satisfy (MRN settings, tags, sites, the patient-count
+limit) and the accounting of each write on the clinic's counts (patients.md §0.6-§0.9)."""
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from clinic_api.domain import patient_counts
@@ -16,26 +15,26 @@ if TYPE_CHECKING:
     from pymongo.database import Database
     from clinic_api.services import Services
 
-log = logging.getLogger("clinic_api.patients")
 NO_SUCH_SITE = "the clinic has no site with that name"
 
 
-def refresh_count(services: Services, clinic_id, session=None) -> None:
-    """Recompute the clinic's patient count. As in the reference, a failure is logged only."""
-    try:
-        patient_counts.refresh(services, clinic_id, session=session)
-    except Exception as exc:  # noqa: BLE001 - the count is advisory; the patient write stands
-        log.warning("patient count refresh failed for clinic %s: %s", clinic_id, type(exc).__name__)
-
-
-def refresh_counts(services: Services, clinic_ids, session=None) -> None:
-    for clinic_id in dict.fromkeys(clinic_ids):
-        refresh_count(services, clinic_id, session=session)
-
-
 def enforce_patient_limit(services: Services, clinic: dict, session=None) -> None:
-    """402 payment required when a custodial patient would exceed the clinic's hard limit."""
+    """402 payment required when a custodial patient would exceed the clinic's hard limit (checked
+    on the clinic as read; account() enforces it again in the write)."""
     patient_counts.enforce_limit(services, clinic, session=session)
+
+
+def account(services: Services, clinic: dict, before: dict | None, after: dict | None, *, session=None,
+            touch: bool = True, tags=None, custodial: bool = False) -> None:
+    """The patient write (before -> after) accounted for on the clinic's counts, in the write's
+    transaction (patient_counts.record): the tags the body names must be the clinic's, a unique-MRN
+    clinic is held so its patient writes conflict with each other (the MRN check inside each then
+    sees the others), and a new custodial patient must fit under the hard limit."""
+    limit = patient_counts.hard_limit(clinic) if custodial else None
+    settings = clinic.get("mrnSettings")
+    hold = isinstance(settings, dict) and bool(settings.get("unique"))
+    patient_counts.record(services, clinic["_id"], before, after, session=session, touch=touch,
+                          tags=_wanted_tags(tags), hold=hold, limit=limit)
 
 
 def enforce_mrn_settings(store, clinic: dict, mrn, user_id: str | None, session=None) -> bool:
@@ -62,23 +61,10 @@ def _wanted_tags(tags) -> list:
 def check_tags(clinic: dict, tags) -> None:
     """404 `patient tag not found` when the body's tags (ObjectIds; absent: none) are not all the
     clinic's, where the reference stores any id. A check on the clinic as read, made before any
-    other change (a custodial account); hold_clinic() makes it again in the write's transaction."""
+    other change (a custodial account); account() makes it again in the write's transaction."""
     known = {t.get("_id") for t in clinic.get("patientTags") or [] if isinstance(t, dict)}
     if any(tag not in known for tag in _wanted_tags(tags)):
         raise NotFound(tags_store.TAG_NOT_FOUND)
-
-
-def hold_clinic(db: Database, clinic: dict, tags, session=None) -> None:
-    """Inside a patient write's transaction, when the patient carries tags or the clinic wants
-    unique MRNs: check the tags against the clinic and write the clinic (tags_store.hold_for_patient),
-    so the write conflicts with a concurrent deletion of one of its tags and with the other patient
-    writes of the clinic that hold it. The one that runs again sees the other's outcome: no patient
-    is written with a deleted tag, and the MRN check made after it in the same transaction sees
-    every committed MRN (two MRNs equal up to case cannot both pass it)."""
-    wanted = _wanted_tags(tags)
-    settings = clinic.get("mrnSettings")
-    if wanted or (isinstance(settings, dict) and settings.get("unique")):
-        tags_store.hold_for_patient(db, clinic["_id"], wanted, session=session)
 
 
 def clinic_sites(db: Database, clinic: dict, session=None) -> dict:

@@ -1,11 +1,11 @@
 """Patient writes that span collections or services: creation (custodial or from an existing
 user), update, removal with its archive, the user-wide operations, and the clinic's rules around
-them (MRN settings, sites, patient-count limit and refresh, worker effects)."""
+them (MRN settings, sites, the patient counts and their limit, worker effects)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from clinic_api.domain import effects
+from clinic_api.domain import effects, patient_counts
 from clinic_api.domain import patient_rules as rules
 from clinic_api.errors import ApiError, Duplicate, NotFound
 from clinic_api.resources import patients as bodies
@@ -47,23 +47,33 @@ def create_account(services: Services, clinic_id: str, body: dict | None, invite
     user_id = accounts.create_custodial(hex_id(clinic["_id"]), fields["email"] or None)
 
     def work(session):
-        # The tags and the MRN checked again where the write conflicts with their change (hold_clinic).
-        rules.hold_clinic(db, clinic, fields["tags"], session=session)
+        # The MRN checked again inside the transaction; the tags and the limit by the counts' update.
         rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], None, session=session)
-        if store.find(db, clinic["_id"], user_id, session=session) is not None:
-            raise Duplicate(store.ALREADY_MEMBER)
-        return store.insert(db, docs.new_document(clinic["_id"], user_id, fields, permissions=dict(ALL_PERMISSIONS),
-                                                  require_unique_mrn=unique, invited_by=invited_by), session=session)
+        doc = docs.new_document(clinic["_id"], user_id, fields, permissions=dict(ALL_PERMISSIONS),
+                                require_unique_mrn=unique, invited_by=invited_by)
+        return _insert_counted(services, clinic, doc, fields["tags"], custodial=True, session=session)
 
     try:
         doc = tx.run(services.store, work)
     except ApiError:
         accounts.release_custodial(user_id)
         raise
-    finally:
-        rules.refresh_count(services, clinic["_id"])
     effects.emit(services, effects.PatientWritten(None, doc))
-    return store.get(db, clinic["_id"], user_id)
+    return doc
+
+
+def _insert_counted(services: Services, clinic: dict, doc: dict, tags, *, custodial: bool, session) -> dict:
+    """Insert a new patient and account for it on the clinic's counts (in the caller's
+    transaction; without one, a refused count takes the patient back out)."""
+    db = services.store.db
+    store.insert(db, doc, session=session)
+    try:
+        rules.account(services, clinic, None, doc, session=session, tags=tags, custodial=custodial)
+    except ApiError:
+        if session is None:
+            store.discard(db, doc["_id"])
+        raise
+    return doc
 
 
 def _profile_filled(services: Services, user_id: str, fields: dict) -> dict:
@@ -96,13 +106,9 @@ def create_patient_from_user(services: Services, clinic_id, user_id: str, permis
     in one of its own."""
     if session is not None:
         doc, written = _create_from_user(services, clinic_id, user_id, permissions, fields, session)
-        if written:
-            rules.refresh_count(services, doc["clinicId"], session=session)
     else:
         doc, written = tx.run(services.store, lambda session: _create_from_user(
             services, clinic_id, user_id, permissions, fields, session))
-        if written:
-            rules.refresh_count(services, doc["clinicId"])
     if written:
         effects.emit(services, effects.PatientWritten(None, doc))
     return doc
@@ -119,9 +125,9 @@ def _create_from_user(services: Services, clinic_id, user_id: str, permissions: 
     perms = bodies.granted(permissions)
     values = _profile_filled(services, user_id, bodies.create_fields_from_api(fields, sites))
     rules.check_tags(clinic, values["tags"])
-    rules.hold_clinic(db, clinic, values["tags"], session=session)
     unique = rules.enforce_mrn_settings(services.store, clinic, values["mrn"], user_id, session=session)
-    if perms and "custodian" in perms:
+    custodial = bool(perms and "custodian" in perms)
+    if custodial:
         rules.enforce_patient_limit(services, clinic, session=session)
     legacy = fields.get("legacyClinicianId")
     if store.find(db, clinic["_id"], user_id, session=session) is not None:
@@ -131,8 +137,7 @@ def _create_from_user(services: Services, clinic_id, user_id: str, permissions: 
     doc = docs.new_document(clinic["_id"], user_id, values, permissions=perms, require_unique_mrn=unique,
                             is_migrated=bool(fields.get("isMigrated")),
                             legacy_clinician_ids=[legacy] if legacy else None)
-    store.insert(db, doc, session=session)
-    return store.get(db, clinic["_id"], user_id, session=session), True
+    return _insert_counted(services, clinic, doc, values["tags"], custodial=custodial, session=session), True
 
 
 # --- update --------------------------------------------------------------------------------
@@ -168,14 +173,15 @@ def update_patient(services: Services, clinic_id: str, user_id: str, body: dict 
         services.accounts.update_custodial(user_id, fields["email"] or None)
 
     def work(session):
-        # The tags and the MRN checked again where the write conflicts with their change (hold_clinic).
-        rules.hold_clinic(db, clinic, tags, session=session)
+        # The MRN checked again inside the transaction; the tags by the counts' update. As in the
+        # reference, an update of the demo patient does not touch the clinic's updatedTime.
         rules.enforce_mrn_settings(services.store, clinic, fields["mrn"], user_id, session=session)
-        return store.update(db, clinic_id, user_id, changes, session=session)
+        before, after = store.update_counted(db, clinic_id, user_id, changes, expected=existing, session=session)
+        rules.account(services, clinic, before, after, session=session, tags=tags,
+                      touch=not _is_demo(services, user_id))
+        return after
 
     doc = tx.run(services.store, work)
-    if not _is_demo(services, user_id):
-        rules.refresh_count(services, clinic["_id"])
     effects.emit(services, effects.PatientWritten(existing, doc))
     return doc
 
@@ -187,20 +193,30 @@ def get_patient(services: Services, clinic_id: str, user_id: str) -> dict:
 
 
 def remove_patient(services: Services, clinic_id: str, user_id: str, deleted_by: str | None) -> None:
-    """Archive and delete, together or not at all; then the count refresh."""
+    """Archive, delete and count, together or not at all."""
     db = services.store.db
-    doc = tx.run(services.store, lambda session: store.remove(db, clinic_id, user_id, deleted_by, session=session))
-    rules.refresh_count(services, doc["clinicId"])
+
+    def work(session):
+        doc = store.remove(db, clinic_id, user_id, deleted_by, session=session)
+        patient_counts.record(services, doc["clinicId"], doc, None, session=session)
+        return doc
+
+    doc = tx.run(services.store, work)
     effects.emit(services, effects.PatientsRemoved([doc]))
 
 
 def delete_patients_of_user(services: Services, user_id: str) -> list:
     """The patient side of DELETE /v1/users/{userId}/clinics: every record of the user archived
-    and deleted (atomically), then each affected clinic's count refreshed. The clinic ids."""
+    and deleted, and each affected clinic's counts, together. The clinic ids."""
     db = services.store.db
-    removed = tx.run(services.store, lambda session: store.remove_many(db, {"userId": user_id}, session=session))
+
+    def work(session):
+        docs_removed = store.remove_many(db, {"userId": user_id}, session=session)
+        patient_counts.record_many(services, [(d, None) for d in docs_removed], session=session)
+        return docs_removed
+
+    removed = tx.run(services.store, work)
     clinic_ids = list(dict.fromkeys(d["clinicId"] for d in removed))
-    rules.refresh_counts(services, clinic_ids)
     effects.emit(services, effects.PatientsRemoved(removed))
     return clinic_ids
 
@@ -209,7 +225,7 @@ def delete_non_custodial_patients_of_clinic(services: Services, clinic_id, sessi
     """A clinic left without clinicians loses its non-custodial patients (archived first)."""
     db = services.store.db
     removed = store.remove_many(db, store.non_custodial_of_clinic(clinic_id), session=session)
-    rules.refresh_count(services, clinic_id, session=session)
+    patient_counts.record_many(services, [(d, None) for d in removed], session=session)
     return len(removed)
 
 

@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 
 from clinic_api import wire
 from clinic_api.errors import Duplicate, NotFound
+from clinic_api.store import patient_counts
 from clinic_api.store.ids import object_id
 
 if TYPE_CHECKING:
@@ -57,41 +58,25 @@ def list_page(db: Database, *, share_code=None, created_start=None, created_end=
     return list(db[COLLECTION].find(query).sort("_id", 1).skip(offset).limit(limit))
 
 
-def patient_counts(db: Database, clinic_ids: list, session=None) -> dict:
-    """{clinicId: {"tags": {tagId: n}, "sites": {siteId: n}}} over the clinics' patients."""
-    out: dict = {cid: {"tags": {}, "sites": {}} for cid in clinic_ids}
-    if not clinic_ids:
-        return out
-    match = {"$match": {"clinicId": {"$in": list(clinic_ids)}}}
-    tags = db.patients.aggregate([match, {"$unwind": "$tags"},
-                                  {"$group": {"_id": {"c": "$clinicId", "t": "$tags"}, "n": {"$sum": 1}}}],
-                                 session=session)
-    for row in tags:
-        out.setdefault(row["_id"]["c"], {"tags": {}, "sites": {}})["tags"][row["_id"]["t"]] = row["n"]
-    sites = db.patients.aggregate([match, {"$unwind": "$sites"},
-                                   {"$group": {"_id": {"c": "$clinicId", "s": "$sites.id"}, "n": {"$sum": 1}}}],
-                                  session=session)
-    for row in sites:
-        out.setdefault(row["_id"]["c"], {"tags": {}, "sites": {}})["sites"][row["_id"]["s"]] = row["n"]
-    return out
-
-
-def annotate(db: Database, docs: list[dict], session=None) -> list[dict]:
-    """Merge live patient counts into patientTags[].patients and sites[].patients."""
-    need = [d["_id"] for d in docs if d.get("patientTags") or d.get("sites")]
-    counts = patient_counts(db, need, session=session) if need else {}
+def annotate(db: Database, docs: list[dict], session=None, live: bool = False) -> list[dict]:
+    """Put each tag's and site's patient count into patientTags[].patients and sites[].patients,
+    from the clinic's maintained tallies (store/patient_counts.py), or counted over the clinics'
+    patients when a clinic has none (or `live`)."""
+    need = [d["_id"] for d in docs if (d.get("patientTags") or d.get("sites"))
+            and (live or not isinstance(d.get(patient_counts.TALLIES), dict))]
+    counted = patient_counts.tallies(db, need, session=session) if need else {}
     for doc in docs:
-        c = counts.get(doc["_id"])
-        if not c:
+        if not (doc.get("patientTags") or doc.get("sites")):
             continue
-        for tag in doc.get("patientTags") or []:
-            n = c["tags"].get(tag.get("_id"))
-            if n:
-                tag["patients"] = n
-        for site in doc.get("sites") or []:
-            n = c["sites"].get(site.get("id"))
-            if n:
-                site["patients"] = n
+        tally = counted.get(doc["_id"]) if doc["_id"] in counted else doc.get(patient_counts.TALLIES)
+        if not isinstance(tally, dict):
+            continue
+        for kind, field, key in (("tags", "patientTags", "_id"), ("sites", "sites", "id")):
+            known = tally.get(kind) or {}
+            for item in doc.get(field) or []:
+                n = known.get(str(item.get(key))) if isinstance(item, dict) else None
+                if n:
+                    item["patients"] = n
     return docs
 
 
@@ -138,6 +123,9 @@ def _in_document_order(doc: dict) -> dict:
     out = {k: doc[k] for k in DOCUMENT_FIELDS if k in doc}
     for key in _ALWAYS_WRITTEN:
         out.setdefault(key, None)
+    for key in (patient_counts.TALLIES,):  # ours, after the reference's fields
+        if key in doc:
+            out[key] = doc[key]
     return out
 
 
@@ -177,6 +165,7 @@ def insert_new(db: Database, fields: dict, creator_id: str, session=None) -> dic
     doc = {**fields, "admins": [creator_id], "isMigrated": True,
            "patientCountSettings": {"hardLimit": {"plan": DEFAULT_HARD_LIMIT_PLAN}},
            "patientCount": {"total": 0, "demo": 0, "plan": 0},
+           patient_counts.TALLIES: {"tags": {}, "sites": {}},
            "createdTime": now, "updatedTime": now}
     return _insert_with_share_code(db, lambda code: _in_document_order(
         {**doc, "canonicalShareCode": code, "shareCodes": [code], "_id": ObjectId()}), session=session)
@@ -191,7 +180,8 @@ def insert_legacy(db: Database, admin_id: str, session=None) -> dict:
         "_id": ObjectId(), "canonicalShareCode": code, "shareCodes": [code], "admins": [admin_id],
         "createdTime": now, "updatedTime": now, "timezone": None,
         "patientCountSettings": {"hardLimit": {"plan": DEFAULT_HARD_LIMIT_PLAN}},
-        "patientCount": {"total": 0, "demo": 0, "plan": 0}}, session=session)
+        "patientCount": {"total": 0, "demo": 0, "plan": 0},
+        patient_counts.TALLIES: {"tags": {}, "sites": {}}}, session=session)
 
 
 def find_by_ids(db: Database, clinic_ids, limit: int = 0, session=None) -> list[dict]:
@@ -201,13 +191,6 @@ def find_by_ids(db: Database, clinic_ids, limit: int = 0, session=None) -> list[
 def name_of(db: Database, clinic_id) -> str:
     doc = db[COLLECTION].find_one({"_id": clinic_id}, {"name": 1}) or {}
     return doc.get("name") or ""
-
-
-def set_patient_count(db: Database, clinic_id, counts: dict, session=None) -> dict | None:
-    """Store the recomputed count; the clinic after, None when there is no such clinic."""
-    return db[COLLECTION].find_one_and_update(
-        {"_id": object_id(clinic_id)}, {"$set": {"patientCount": counts, "updatedTime": wire.now()}},
-        return_document=ReturnDocument.AFTER, session=session)
 
 
 def update_profile(db: Database, clinic_id, fields: dict) -> dict:

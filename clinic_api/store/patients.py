@@ -13,8 +13,9 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from clinic_api import wire
-from clinic_api.errors import ApiError, BadRequest, Duplicate, NotFound
+from clinic_api.errors import ApiError, BadRequest, Conflict, Duplicate, NotFound
 from clinic_api.store import deletions
+from clinic_api.store import patient_counts as counts
 from clinic_api.store.ids import object_id
 
 if TYPE_CHECKING:
@@ -115,19 +116,45 @@ def add_legacy_clinician(db: Database, clinic_id, user_id: str, legacy_id: str, 
 
 # --- updates -------------------------------------------------------------------------------
 
+# The fields a patient's contribution to its clinic's counts depends on (besides userId, which
+# never changes): see domain/patient_counts.py.
+COUNTED_FIELDS = ("dataSources", "tags", "sites")
+
+
+def counted_fields(doc: dict) -> dict:
+    """A condition matching the patient only while its counted fields are as in `doc` (absent or
+    null: still absent or null)."""
+    return {name: doc.get(name) for name in COUNTED_FIELDS}
+
+
 def update(db: Database, clinic_id, user_id: str, set_fields: dict, session=None, unset: tuple = ()) -> dict:
     """$set the fields (and updatedTime), $unset the named ones; the document after, or 404."""
+    return update_counted(db, clinic_id, user_id, set_fields, session=session, unset=unset)[1]
+
+
+def update_counted(db: Database, clinic_id, user_id: str, set_fields: dict, *, expected: dict | None = None,
+                   session=None, unset: tuple = ()) -> tuple[dict, dict]:
+    """update(), and the document's counted fields before it: (before, after). `expected`, a
+    document read earlier, saves reading it again: the update applies only while its counted
+    fields are still those (else the patient is read and the update tried on that)."""
     change: dict = {"$set": {**set_fields, "updatedTime": wire.now()}}
     if unset:
         change["$unset"] = {name: "" for name in unset}
-    try:
-        doc = _col(db).find_one_and_update(_key(clinic_id, user_id), change,
-                                           return_document=ReturnDocument.AFTER, session=session)
-    except DuplicateKeyError as exc:
-        raise duplicate_error(exc) from None
-    if doc is None:
-        raise NotFound(PATIENT_NOT_FOUND)
-    return doc
+    before = expected
+    for _attempt in range(10):
+        if before is None:
+            before = find(db, clinic_id, user_id, session=session)
+            if before is None:
+                raise NotFound(PATIENT_NOT_FOUND)
+        try:
+            doc = _col(db).find_one_and_update({**_key(clinic_id, user_id), **counted_fields(before)}, change,
+                                               return_document=ReturnDocument.AFTER, session=session)
+        except DuplicateKeyError as exc:
+            raise duplicate_error(exc) from None
+        if doc is not None:
+            return before, doc
+        before = None
+    raise Conflict("conflict")
 
 
 def set_permissions(db: Database, clinic_id, user_id: str, permissions: dict, session=None) -> dict:
@@ -160,12 +187,12 @@ def pop_review_of(db: Database, clinic_id, user_id: str, clinician_id: str, sess
 
 
 def add_connection_request(db: Database, clinic_id, user_id: str, provider: str, index: int, data_source_changes: dict,
-                           request: dict, session=None) -> dict | None:
+                           request: dict, sources, session=None) -> dict | None:
     """Prepend a provider connection request (newest first, `$position: 0`, so that a change
     stream reports the whole array) and update the provider's data source at `index` (the first
     one of that provider, which the reference addresses with the positional operator; the same
-    dotted path reaches the oplog). None when that element is no longer the provider's."""
-    selector = {**_key(clinic_id, user_id), f"dataSources.{index}.providerName": provider}
+    dotted path reaches the oplog). None when the data sources are no longer `sources`."""
+    selector = {**_key(clinic_id, user_id), "dataSources": sources, f"dataSources.{index}.providerName": provider}
     change = {"$set": {"updatedTime": wire.now(),
                        **{f"dataSources.{index}.{k}": v for k, v in data_source_changes.items()}},
               "$push": {f"providerConnectionRequests.{provider}": {"$each": [request], "$position": 0}}}
@@ -203,13 +230,25 @@ def assign_tag(db: Database, clinic_id, tag_id, user_ids: list | None, session=N
     _col(db).update_many({**scope, "tags": {"$exists": True, "$eq": None}}, {"$set": {"tags": []}}, session=session)
     res = _col(db).update_many({**scope, "tags": {"$nin": [tag]}},
                                {"$addToSet": {"tags": tag}, "$set": {"updatedTime": wire.now()}}, session=session)
+    counts.bump(db, scope["clinicId"], {counts.tally_path("tags", tag): res.modified_count}, session=session)
     return res.modified_count
 
 
 def remove_tag(db: Database, clinic_id, tag_id, user_ids: list | None, session=None) -> int:
+    """Take a tag from the given patients of a clinic (all when user_ids is None), and from the
+    clinic's tallies as many times as they carried it."""
     tag = object_id(tag_id)
-    res = _col(db).update_many({**_user_scope(clinic_id, user_ids), "tags": tag},
-                               {"$pull": {"tags": tag}, "$set": {"updatedTime": wire.now()}}, session=session)
+    scope = {**_user_scope(clinic_id, user_ids), "tags": tag}
+    carried = 0
+    if user_ids is not None:
+        for d in _col(db).find(scope, {"tags": 1}, session=session):
+            held = d.get("tags")
+            carried += sum(1 for t in (held if isinstance(held, list) else [held]) if t == tag)
+    res = _col(db).update_many(scope, {"$pull": {"tags": tag}, "$set": {"updatedTime": wire.now()}}, session=session)
+    if user_ids is None:
+        counts.drop(db, scope["clinicId"], [counts.tally_path("tags", tag)], session=session)
+    else:
+        counts.bump(db, scope["clinicId"], {counts.tally_path("tags", tag): -carried}, session=session)
     return res.modified_count
 
 
@@ -232,6 +271,11 @@ def remove_many(db: Database, query: dict, deleted_by: str | None = None, sessio
     deletions.archive(db, "patient", docs, deleted_by, session=session)
     _col(db).delete_many({"_id": {"$in": [d["_id"] for d in docs]}}, session=session)
     return docs
+
+
+def discard(db: Database, oid, session=None) -> None:
+    """Delete a document just inserted, unarchived (undoing a write no transaction covers)."""
+    _col(db).delete_one({"_id": oid}, session=session)
 
 
 def non_custodial_of_clinic(clinic_id) -> dict:

@@ -13,7 +13,7 @@ from bson import ObjectId
 
 from clinic_api import wire
 from clinic_api.errors import BadRequest, Conflict, ConstraintViolation, Duplicate, NotFound, constraint
-from clinic_api.store import clinics
+from clinic_api.store import clinics, patient_counts
 from clinic_api.store.ids import object_id
 
 if TYPE_CHECKING:
@@ -143,20 +143,26 @@ def remove_from_patients(db: Database, clinic_oid, site_oid, session=None) -> No
     db.patients.update_many({"clinicId": clinic_oid, "sites": {"$elemMatch": {"id": site_oid}}},
                             {"$pull": {"sites": {"id": site_oid}}, "$set": {"updatedTime": wire.now()}},
                             session=session)
+    patient_counts.drop(db, clinic_oid, [patient_counts.tally_path("sites", site_oid)], session=session)
 
 
 def add_to_patients_with(db: Database, clinic_oid, site: dict, having_site_oid, session=None) -> None:
     """Give `site` to every patient of the clinic that carries `having_site_oid` but not `site`."""
-    db.patients.update_many(
+    res = db.patients.update_many(
         {"clinicId": clinic_oid, "$and": [{"sites.id": having_site_oid}, {"sites.id": {"$nin": [site["id"]]}}]},
         {"$push": {"sites": element(site)}, "$set": {"updatedTime": wire.now()}}, session=session)
+    patient_counts.bump(db, clinic_oid, {patient_counts.tally_path("sites", site["id"]): res.modified_count},
+                        session=session)
 
 
 def move_tag_to_site(db: Database, clinic_oid, tag_oid, site: dict, session=None) -> None:
-    """Patients carrying the tag get the site and lose the tag."""
-    db.patients.update_many({"clinicId": clinic_oid, "tags": tag_oid},
-                            {"$push": {"sites": element(site)}, "$pull": {"tags": tag_oid},
-                             "$set": {"updatedTime": wire.now()}}, session=session)
+    """Patients carrying the tag get the site and lose the tag (and the tallies with them)."""
+    res = db.patients.update_many({"clinicId": clinic_oid, "tags": tag_oid},
+                                  {"$push": {"sites": element(site)}, "$pull": {"tags": tag_oid},
+                                   "$set": {"updatedTime": wire.now()}}, session=session)
+    patient_counts.drop(db, clinic_oid, [patient_counts.tally_path("tags", tag_oid)], session=session)
+    patient_counts.bump(db, clinic_oid, {patient_counts.tally_path("sites", site["id"]): res.modified_count},
+                        session=session)
 
 
 # --- operations spanning the clinic and its patients (run inside the caller's transaction) -------

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bson import ObjectId
 from clinic_api import wire
 from clinic_api.errors import Conflict, Duplicate, NotFound, constraint
-from clinic_api.store import clinics
+from clinic_api.store import clinics, patient_counts
 from clinic_api.store.ids import object_id
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ MAX_TAGS = 50
 TOO_MANY = f"the clinic already has the maximum number of {MAX_TAGS} patient tags"
 DUPLICATE = "duplicate patient tag"
 TAG_NOT_FOUND = "patient tag not found"
-ASSIGNMENTS = "patientTagAssignments"  # bookkeeping of ours on the clinic: see require()
+ASSIGNMENTS = patient_counts.HOLDS  # bookkeeping of ours on the clinic: see require()
 
 # Go's unicode.IsSpace: ASCII spaces, U+0085, U+00A0 and the Unicode space separators.
 _GO_SPACES = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009" \
@@ -105,22 +105,6 @@ def require(db: Database, clinic_id, tag_id, session=None) -> None:
     the other's outcome, and no patient is left holding a deleted tag."""
     res = db.clinics.update_one({"_id": object_id(clinic_id), "patientTags._id": object_id(tag_id)},
                                 {"$inc": {ASSIGNMENTS: 1}}, session=session)
-    if res.matched_count == 0:
-        clinics.get(db, clinic_id, session=session)
-        raise NotFound(TAG_NOT_FOUND)
-
-
-def hold_for_patient(db: Database, clinic_id, tag_ids, session=None) -> None:
-    """Hold the clinic for a patient write carrying `tag_ids` (or wanting a unique MRN): 404
-    `patient tag not found` unless the clinic has every one of the tags, 404 `clinic not found`
-    without the clinic. Like require(), it bumps `patientTagAssignments`, so inside a transaction the
-    patient write conflicts with a deletion or conversion of one of its tags and with any other
-    patient write of the clinic that holds it: one of them runs again on the other's outcome."""
-    query: dict = {"_id": object_id(clinic_id)}
-    ids = list(dict.fromkeys(tag_ids))
-    if ids:
-        query["$and"] = [{"patientTags._id": tag} for tag in ids]
-    res = db.clinics.update_one(query, {"$inc": {ASSIGNMENTS: 1}}, session=session)
     if res.matched_count == 0:
         clinics.get(db, clinic_id, session=session)
         raise NotFound(TAG_NOT_FOUND)

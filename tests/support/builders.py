@@ -80,7 +80,16 @@ def patient_doc(clinic_id, user_id: str, *, now: dt.datetime = FIXED, **fields: 
 def insert_patient(db, clinic_id, user_id: str, **fields: Any) -> dict:
     doc = patient_doc(clinic_id, user_id, **fields)
     db.patients.insert_one(doc)
+    written_around_the_service(db, [doc["clinicId"]])
     return doc
+
+
+def written_around_the_service(db, clinic_ids) -> None:
+    """Patients written straight into the database, as the reference or an import would: such a
+    writer does not keep our per-tag and per-site counts, and drops them (as `clinic-api
+    rebuild-counts` would be told to), so the clinic's next read counts live and its next
+    patient write rebuilds the counts."""
+    db.clinics.update_many({"_id": {"$in": list(clinic_ids)}}, {"$unset": {"patientTallies": ""}})
 
 
 # --- migrations ----------------------------------------------------------------------------------

@@ -185,7 +185,7 @@ class _Run:
         members = clinicians_store.list_for_clinic(db, self.source_oid, session=session)
         deletions.archive(db, "clinician", members, None, session=session)
         clinicians_store.delete_many_by_ids(db, [m["_id"] for m in members], session=session)
-        archived = clinics_store.annotate(db, [source], session=session)[0]
+        archived = clinics_store.annotate(db, [source], session=session, live=True)[0]
         deletions.archive(db, "clinic", [clinics_store.archive_view(archived)], None, session=session)
         clinics_store.delete(db, self.source_oid, session=session)
         if source.get("shareCodes"):
