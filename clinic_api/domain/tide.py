@@ -81,6 +81,15 @@ def category_selector(clinic_id, tag_ids, period: str, cutoff, name: str, exclus
     return selector
 
 
+def category_sort(period: str, name: str) -> list[tuple[str, int]]:
+    """The category's value in its direction, then the document id."""
+    _, field, direction = CATEGORIES[name]
+    return [(f"summary.cgmStats.periods.{period}.{field}", direction), ("_id", 1)]
+
+
+NO_DATA_SORT = [(LAST_DATA, 1), ("_id", 1)]
+
+
 def no_data_selector(clinic_id, tag_ids, cutoff, now) -> dict:
     stale = {"$and": [{LAST_DATA: {"$lt": now - FRESH_DATA}},
                       {"$or": [{LAST_DATA: {"$lt": cutoff}},
@@ -95,11 +104,9 @@ def build(db: Database, clinic_id, *, period: str, tag_ids, cutoff, categories=N
     remaining = PATIENT_LIMIT
     exclusions: list = []
     for name in ordered_categories(categories):
-        _, field, direction = CATEGORIES[name]
         selector = category_selector(clinic_id, tag_ids, period, cutoff, name, exclusions)
-        count, found = patients_store.count_and_first(
-            db, selector, [(f"summary.cgmStats.periods.{period}.{field}", direction), ("_id", 1)], remaining,
-            session=session)
+        count, found = patients_store.count_and_first(db, selector, category_sort(period, name), remaining,
+                                                      session=session)
         report.candidates += count
         report.results[name] = found
         exclusions.extend(doc["_id"] for doc in found)
@@ -109,7 +116,7 @@ def build(db: Database, clinic_id, *, period: str, tag_ids, cutoff, categories=N
             break
     if not exclude_no_data:
         selector = no_data_selector(clinic_id, tag_ids, cutoff, now)
-        count, found = patients_store.count_and_first(db, selector, [(LAST_DATA, 1), ("_id", 1)], NO_DATA_LIMIT,
+        count, found = patients_store.count_and_first(db, selector, NO_DATA_SORT, NO_DATA_LIMIT,
                                                       session=session)
         report.candidates += count
         report.results[NO_DATA] = found

@@ -110,14 +110,24 @@ def _text_filter(search: str):
     return match
 
 
-def list_page(db: Database, clinic_id, *, search=None, email=None, role=None, offset=0, limit=10,
-              text_index=True) -> list[dict]:
-    """Members and invites of a clinic, newest first (by text score when searching)."""
+# Clinician lists are newest first (index ClinicApiCliniciansByClinicCreatedTime, ...ByUserCreatedTime).
+NEWEST_FIRST = [("createdTime", -1)]
+
+
+def list_filter(clinic_id, *, email=None, role=None) -> dict:
+    """ListClinicians' filter, without the search."""
     query: dict = {"clinicId": object_id(clinic_id)}
     if email is not None:
         query["email"] = email.lower()
     if role is not None:
         query["roles"] = {"$elemMatch": {"$eq": role}}
+    return query
+
+
+def list_page(db: Database, clinic_id, *, search=None, email=None, role=None, offset=0, limit=10,
+              text_index=True) -> list[dict]:
+    """Members and invites of a clinic, newest first (by text score when searching)."""
+    query = list_filter(clinic_id, email=email, role=role)
     coll = db[COLLECTION]
     if search is not None and text_index:
         query["$text"] = {"$search": search}
@@ -125,9 +135,9 @@ def list_page(db: Database, clinic_id, *, search=None, email=None, role=None, of
         return [_drop_score(d) for d in cursor.skip(offset).limit(limit)]
     if search is not None:
         match = _text_filter(search)
-        docs = [d for d in coll.find(query).sort("createdTime", -1) if match(d)]
+        docs = [d for d in coll.find(query).sort(NEWEST_FIRST) if match(d)]
         return docs[offset:offset + limit]
-    return list(coll.find(query).sort("createdTime", -1).skip(offset).limit(limit))
+    return list(coll.find(query).sort(NEWEST_FIRST).skip(offset).limit(limit))
 
 
 def _drop_score(doc: dict) -> dict:
@@ -136,14 +146,14 @@ def _drop_score(doc: dict) -> dict:
 
 
 def list_for_user(db: Database, user_id: str, *, offset=0, limit=None, session=None) -> list[dict]:
-    cursor = db[COLLECTION].find({"userId": user_id}, session=session).sort("createdTime", -1).skip(offset)
+    cursor = db[COLLECTION].find({"userId": user_id}, session=session).sort(NEWEST_FIRST).skip(offset)
     if limit is not None:
         cursor = cursor.limit(limit)
     return list(cursor)
 
 
 def list_all(db: Database, *, offset=0, limit=10) -> list[dict]:
-    return list(db[COLLECTION].find({}).sort("createdTime", -1).skip(offset).limit(limit))
+    return list(db[COLLECTION].find({}).sort(NEWEST_FIRST).skip(offset).limit(limit))
 
 
 def list_for_clinic(db: Database, clinic_id, session=None) -> list[dict]:

@@ -41,8 +41,18 @@ def find_by_share_code(db: Database, share_code: str, limit: int = 2) -> list[di
     return list(db[COLLECTION].find({"shareCodes": share_code}).sort("_id", 1).limit(limit))
 
 
+LIST_SORT = [("_id", 1)]  # the _id_ index
+
+
 def list_page(db: Database, *, share_code=None, created_start=None, created_end=None, ehr_enabled=None,
               offset=0, limit=10) -> list[dict]:
+    query = list_filter(share_code=share_code, created_start=created_start, created_end=created_end,
+                        ehr_enabled=ehr_enabled)
+    return list(db[COLLECTION].find(query).sort(LIST_SORT).skip(offset).limit(limit))
+
+
+def list_filter(*, share_code=None, created_start=None, created_end=None, ehr_enabled=None) -> dict:
+    """ListClinics' filter."""
     query: dict = {}
     if share_code is not None:
         query["shareCodes"] = {"$in": [share_code]}
@@ -55,7 +65,7 @@ def list_page(db: Database, *, share_code=None, created_start=None, created_end=
         query["createdTime"] = created
     if ehr_enabled is not None:
         query["ehrSettings.enabled"] = ehr_enabled
-    return list(db[COLLECTION].find(query).sort("_id", 1).skip(offset).limit(limit))
+    return query
 
 
 def annotate(db: Database, docs: list[dict], session=None, live: bool = False) -> list[dict]:

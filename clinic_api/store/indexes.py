@@ -1,7 +1,9 @@
 """Every index, declared here and only here: the reference's exactly as it creates them (names, key
 order and options included, even where a key names a field the documents do not have), so that we
-can share a database with the Go service, and those of the collections this service keeps for the
-services it stands in for (invites, outbox, users, restricted tokens).
+can share a database with the Go service; this service's own on the reference's collections, named
+ClinicApi..., for the sorts of the list queries the reference's do not serve (LIST_INDEXES); and
+those of the collections this service keeps for the services it stands in for (invites, outbox,
+users, restricted tokens).
 
 `ensure` runs at start and in `clinic-api create-indexes`: it creates what is missing one index at a
 time (a refusal loses only that index), keeps an existing index with the same keys and options
@@ -106,6 +108,50 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
 }
 
+# This service's own indexes on the reference's collections, for the list queries (see the README's
+# "Indexes of the list queries"). Each is named ClinicApi... so that nobody mistakes it for one of
+# the reference's; the reference ignores them, and they cost it nothing but the writes. On MongoDB,
+# an index serves a sort without a blocking SORT when its keys are the query's equality fields
+# followed by the sort's keys in the same order and directions (or all reversed), and, for a sort on
+# strings, when it has the query's collation. Every sort of the lists ends with `_id` ascending (a
+# stable order): a descending key needs an index of its own, since the reversed walk of the
+# ascending one gives `_id` descending.
+_PATIENT_HAS_LAST_DATA = "summary.cgmStats.dates.hasLastData"
+_PATIENT_LAST_DATA = "summary.cgmStats.dates.lastData"
+LIST_INDEXES: dict[str, list[IndexModel]] = {
+    "patients": [
+        # ListPatients with the default sort or `+fullName` ({fullName: 1, _id: 1} under en/1); also
+        # with a search or a tag filter, which no index can narrow (a case-insensitive regex; an
+        # $all ANDed with the sort), so the page is the first matching entries in name order. The
+        # reference's PatientFullNameEn {clinicId, fullName} lacks `_id`: MongoDB sorts after it.
+        IndexModel([("clinicId", 1), ("fullName", 1), ("_id", 1)], name="ClinicApiListByFullNameEn", collation=_EN1),
+        # `-fullName` ({fullName: -1, _id: 1} under en/1).
+        IndexModel([("clinicId", 1), ("fullName", -1), ("_id", 1)], name="ClinicApiListByFullNameDescEn",
+                   collation=_EN1),
+        # `+birthDate`, `-birthDate` (no collation: the reference sorts birth dates bytewise).
+        IndexModel([("clinicId", 1), ("birthDate", 1), ("_id", 1)], name="ClinicApiListByBirthDate"),
+        IndexModel([("clinicId", 1), ("birthDate", -1), ("_id", 1)], name="ClinicApiListByBirthDateDesc"),
+        # `+lastData`, `-lastData` with sortType=cgm: patients with data first, then by the date.
+        IndexModel([("clinicId", 1), (_PATIENT_HAS_LAST_DATA, -1), (_PATIENT_LAST_DATA, 1), ("_id", 1)],
+                   name="ClinicApiListByCgmLastData"),
+        IndexModel([("clinicId", 1), (_PATIENT_HAS_LAST_DATA, -1), (_PATIENT_LAST_DATA, -1), ("_id", 1)],
+                   name="ClinicApiListByCgmLastDataDesc"),
+        # TideReport: every category query and noData is clinicId = X, tags $all [...] (the first tag
+        # is an equality on the multikey `tags`), and a range on the last-data date; the category
+        # value and the sort differ per category and period (32 combinations), so the index stops
+        # there and the server sorts the clinic's tagged, recent patients (a top-100 sort at most).
+        IndexModel([("clinicId", 1), ("tags", 1), (_PATIENT_LAST_DATA, 1)], name="ClinicApiTideByTagsLastData"),
+    ],
+    "clinicians": [
+        # ListClinicians: clinicId = X (+ email, + role) newest first. The reference's
+        # CliniciansByCreatedTime serves ListAllClinicians only (no filter).
+        IndexModel([("clinicId", 1), ("createdTime", -1)], name="ClinicApiCliniciansByClinicCreatedTime"),
+        # A user's clinician records newest first (ListClinicsForClinician, FindPatients, the
+        # membership changes): the reference's userId indexes all start with clinicId.
+        IndexModel([("userId", 1), ("createdTime", -1)], name="ClinicApiCliniciansByUserCreatedTime"),
+    ],
+}
+
 # Collections of this service only (the reference keeps these in other services).
 EXTENSION_INDEXES: dict[str, list[IndexModel]] = {
     # hydrophone declares {type, status} but never creates it; we create the ones our queries use.
@@ -138,8 +184,12 @@ _COLLATION_DEFAULTS = {"caseLevel": False, "caseFirst": "off", "numericOrdering"
 
 
 def declared() -> dict[str, list[IndexModel]]:
-    """Every index this service needs, by collection."""
-    return {**INDEXES, **EXTENSION_INDEXES}
+    """Every index this service needs, by collection: the reference's first, then ours."""
+    out: dict[str, list[IndexModel]] = {}
+    for group in (INDEXES, LIST_INDEXES, EXTENSION_INDEXES):
+        for collection, models in group.items():
+            out.setdefault(collection, []).extend(models)
+    return out
 
 
 @dataclasses.dataclass
