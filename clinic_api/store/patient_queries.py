@@ -140,6 +140,11 @@ def run(store, q: PatientQuery, session=None) -> tuple[list[dict], int]:
     return docs, coll.count_documents(match, session=session, **kwargs)
 
 
+def first(db: Database, selector: dict, sort: list, limit: int, session=None) -> list[dict]:
+    """The first `limit` patients matching `selector` in that order (a TIDE report's category)."""
+    return list(db[COLLECTION].find(selector, session=session).sort(sort).limit(limit))
+
+
 # --- the embedded store's stand-in for the collation ---------------------------------------------
 
 def fold(text: str) -> str:
