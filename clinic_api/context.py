@@ -23,10 +23,6 @@ def services():
     return _ext()["services"]
 
 
-def db():
-    return services().store.db
-
-
 def header(name: str) -> str | None:
     """A request header's value (first occurrence), or None."""
     key = name.lower().encode("latin-1")

@@ -66,6 +66,17 @@ def test_paging(member, clinic, people):
     assert resp.json() == {"data": [], "meta": {"count": 5, "totalCount": 5}}
 
 
+def test_counts_of_a_last_page(member, clinic, people):
+    # A page that holds the last match gives the match count without counting (offset + its length);
+    # unfiltered, the match count is the clinic's count too.
+    resp = member.get(url(clinic, "offset=3&limit=10"))
+    assert len(ids(resp)) == 2 and resp.json()["meta"] == {"count": 5, "totalCount": 5}
+    resp = member.get(url(clinic, "search=anne&offset=1"))
+    assert len(ids(resp)) == 1 and resp.json()["meta"] == {"count": 2, "totalCount": 5}
+    resp = member.get(url(clinic, "search=anne&offset=1&limit=1"))
+    assert len(ids(resp)) == 1 and resp.json()["meta"] == {"count": 2, "totalCount": 5}
+
+
 @pytest.mark.parametrize("search,expected", [
     ("0000000001", ["Anne Alpha"]), ("ANNE", ["Anne Alpha", "anne Beta"]), ("@y.org", ["Bob (Gamma)"]),
     ("2008-01", ["ábel Alpha", "anne Beta"]), ("m.3", ["Bob (Gamma)"]), ("(gamma)", ["Bob (Gamma)"]),

@@ -154,10 +154,13 @@ def list_query(params: ListParams) -> PatientQuery:
 
 
 def list_page(services: Services, params: ListParams) -> tuple[list[dict], int, int]:
-    """ListPatients: the page of the clinic's patients, how many match, how many the clinic has."""
-    docs, count = patient_queries.run(services.store, list_query(params))
-    total = patients_store.count_in_clinic(services.store.db, params.clinic_id)
-    return docs, count, total
+    """ListPatients: the page of the clinic's patients, how many match, how many the clinic has.
+    Unfiltered, the two counts are one (and none at all when the page holds the last patient)."""
+    query = list_query(params)
+    docs, count = patient_queries.run(services.store, query)
+    if patient_queries.whole_clinic(query):
+        return docs, count, count
+    return docs, count, patients_store.count_in_clinic(services.store.db, params.clinic_id)
 
 
 # --- lists across clinics --------------------------------------------------------------------

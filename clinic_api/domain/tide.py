@@ -15,11 +15,11 @@ import dataclasses
 import datetime as _dt
 from typing import TYPE_CHECKING
 
-from clinic_api.store import patients as patients_store
+from clinic_api.store import patient_queries
 from clinic_api.store.ids import object_id
 
 if TYPE_CHECKING:
-    from pymongo.database import Database
+    from clinic_api.services import Services
 
 PATIENT_LIMIT = 100
 NO_DATA_LIMIT = 50
@@ -53,8 +53,9 @@ DEFAULT_CATEGORIES = ("timeInVeryLowPercent", "timeInAnyLowPercent", "timeInVery
 
 @dataclasses.dataclass
 class Report:
+    """What the response shows: no count of the candidates (the reference counts each category's
+    matches, one more command per category, and never shows the sum)."""
     results: dict  # category -> [patient documents], in report order
-    candidates: int = 0  # patients matching a reached category's query (noData included)
     selected: int = 0  # patients placed in the results (noData included)
 
 
@@ -98,16 +99,17 @@ def no_data_selector(clinic_id, tag_ids, cutoff, now) -> dict:
     return {**_base(clinic_id, tag_ids), "$or": [{LAST_DATA: None}, stale]}
 
 
-def build(db: Database, clinic_id, *, period: str, tag_ids, cutoff, categories=None, exclude_no_data=False,
-          now: _dt.datetime, session=None) -> Report:
+def build(svc: Services, clinic_id, *, period: str, tag_ids, cutoff, categories=None, exclude_no_data=False,
+          now: _dt.datetime | None = None) -> Report:
+    """TideReport: one query per reached category and one for noData (`now`: the services' clock)."""
+    db = svc.store.db
+    now = now or svc.clock()
     report = Report(results={})
     remaining = PATIENT_LIMIT
     exclusions: list = []
     for name in ordered_categories(categories):
         selector = category_selector(clinic_id, tag_ids, period, cutoff, name, exclusions)
-        count, found = patients_store.count_and_first(db, selector, category_sort(period, name), remaining,
-                                                      session=session)
-        report.candidates += count
+        found = patient_queries.first(db, selector, category_sort(period, name), remaining)
         report.results[name] = found
         exclusions.extend(doc["_id"] for doc in found)
         report.selected += len(found)
@@ -116,9 +118,7 @@ def build(db: Database, clinic_id, *, period: str, tag_ids, cutoff, categories=N
             break
     if not exclude_no_data:
         selector = no_data_selector(clinic_id, tag_ids, cutoff, now)
-        count, found = patients_store.count_and_first(db, selector, NO_DATA_SORT, NO_DATA_LIMIT,
-                                                      session=session)
-        report.candidates += count
+        found = patient_queries.first(db, selector, NO_DATA_SORT, NO_DATA_LIMIT)
         report.results[NO_DATA] = found
         report.selected += len(found)
     return report

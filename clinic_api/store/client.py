@@ -7,10 +7,12 @@ import atexit
 import logging
 import os
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pymongo
 import pymongo.errors
+import pymongo.monitoring
 from pymongo.database import Database
 
 from clinic_api.settings import Settings
@@ -87,7 +89,10 @@ def local_uri(settings: Settings) -> str:
     return uri
 
 
-def connect(settings: Settings, **client_options) -> Store:
+def connect(settings: Settings, listeners: Sequence[pymongo.monitoring.CommandListener] = (),
+            **client_options) -> Store:
+    """The store named by `settings`. `listeners`: command listeners beside the metrics' (the command
+    count test records each request's commands with one); the memory store sends no commands."""
     if settings.store == "memory":
         import mongomock_ng
 
@@ -106,7 +111,8 @@ def connect(settings: Settings, **client_options) -> Store:
     # outage would hold each request that long. Transactions run under one deadline (tx.py).
     options = {"socketTimeoutMS": settings.db_timeout_ms, "serverSelectionTimeoutMS": settings.db_select_timeout_ms,
                "connectTimeoutMS": min(settings.db_select_timeout_ms, settings.db_timeout_ms), **client_options}
-    client = pymongo.MongoClient(uri, tz_aware=True, event_listeners=monitoring.event_listeners(), **options)
+    client = pymongo.MongoClient(uri, tz_aware=True, event_listeners=[*monitoring.event_listeners(), *listeners],
+                                 **options)
     return Store(client[settings.database_name], client, embedded=False, kind=settings.store, where=where,
                  timeout_s=settings.db_timeout_ms / 1000)
 

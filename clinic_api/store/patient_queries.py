@@ -133,11 +133,20 @@ def run(store, q: PatientQuery, session=None) -> tuple[list[dict], int]:
     coll = store.db[COLLECTION]
     cursor = coll.find(match, session=session, **kwargs).sort(list(q.sort_spec().items()))
     docs = list(cursor.skip(q.offset).limit(q.limit))
-    if not docs and q.offset == 0:
-        return [], 0
-    if q.offset == 0 and len(docs) < q.limit:
-        return docs, len(docs)  # the whole result is in hand: no count needed
+    if len(docs) < q.limit and (docs or q.offset == 0):
+        return docs, q.offset + len(docs)  # the page holds the last match: no count needed
     return docs, coll.count_documents(match, session=session, **kwargs)
+
+
+def first(db: Database, selector: dict, sort: list, limit: int, session=None) -> list[dict]:
+    """The first `limit` patients matching `selector` in that order (a TIDE report's category)."""
+    return list(db[COLLECTION].find(selector, session=session).sort(sort).limit(limit))
+
+
+def whole_clinic(q: PatientQuery) -> bool:
+    """Whether the query matches every patient of one clinic (no filter beside the clinic), so that
+    its match count is the clinic's patient count."""
+    return q.clinic_id is not None and build_filter(q) == {"clinicId": object_id(q.clinic_id)}
 
 
 # --- the embedded store's stand-in for the collation ---------------------------------------------

@@ -70,12 +70,6 @@ def first_of_clinic(db: Database, clinic_oid, limit: int, session=None) -> list[
     return list(_col(db).find({"clinicId": clinic_oid}, {"userId": 1}, limit=limit, session=session))
 
 
-def count_and_first(db: Database, selector: dict, sort: list, limit: int, session=None) -> tuple[int, list[dict]]:
-    """How many patients match, and the first `limit` of them in that order."""
-    count = _col(db).count_documents(selector, session=session)
-    return count, list(_col(db).find(selector, session=session).sort(sort).limit(limit))
-
-
 def user_has_records(db: Database, user_id: str) -> bool:
     """Whether the user is a patient of any clinic."""
     return _col(db).find_one({"userId": user_id}, {"_id": 1}) is not None
