@@ -4,13 +4,12 @@ that finds nothing to change means the clinics changed since planning: 409, and 
 rolls back."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from clinic_api import wire
-from clinic_api.errors import Conflict, Duplicate, NotFound, constraint, duplicate
+from clinic_api.errors import Conflict, duplicate
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
 from clinic_api.store import patients as patients_store
@@ -31,46 +30,35 @@ def _expect_one(count: int) -> None:
 
 # --- the target clinic --------------------------------------------------------------------------
 
+# The tags and sites the merge adds go through CreatePatientTag's and CreateSite's own writes (one
+# rule each, a compare-and-swap on the target's array): the rules hold whatever runs meanwhile.
+
 def check_new_tag(clinic: dict, name: str) -> str:
     """The trimmed name of a tag the clinic can take, as creating a patient tag checks it:
     422 at 50 tags, then 409 for a name equal (ignoring case and spaces) to another's."""
     name = tags_store.trim(name)
-    if len(clinic.get("patientTags") or []) >= tags_store.MAX_TAGS:
-        raise constraint(tags_store.TOO_MANY)
-    if tags_store.is_duplicate(clinic, name):
-        raise Duplicate(tags_store.DUPLICATE)
+    tags_store.check_new(clinic, name)
     return name
 
 
-def add_tag(db: Database, clinic: dict, name: str, session=None) -> dict:
-    """Create a patient tag in the clinic (checked as above); the clinic document after."""
-    name = check_new_tag(clinic, name)
-    tag: dict = {"_id": ObjectId()}
-    if name:
-        tag["name"] = name
-    res = db[clinics_store.COLLECTION].update_one(
-        {"_id": clinic["_id"]}, {"$addToSet": {"patientTags": tag}, "$set": {"updatedTime": wire.now()}},
-        session=session)
-    if res.matched_count != 1:
-        raise NotFound(clinics_store.CLINIC_NOT_FOUND)
-    return {**clinic, "patientTags": list(clinic.get("patientTags") or []) + [tag]}
+def add_tag(db: Database, clinic_oid, name: str, session=None) -> dict:
+    """Create a patient tag in the clinic as CreatePatientTag does (same rules, same write)."""
+    return tags_store.create(db, clinic_oid, name, session=session)
 
 
 def check_new_site(clinic: dict, name: str) -> None:
     """409 when the clinic has a site of that name in any case (the 50-site limit is ignored)."""
-    if sites_store.name_taken(clinic, name):
-        raise Duplicate(sites_store.DUPLICATE)
+    sites_store.check_new(clinic, name, limit=False)
 
 
-def add_site(db: Database, clinic: dict, site: dict, session=None) -> dict:
-    """Push a site (keeping its id) onto the clinic; the clinic document after."""
-    check_new_site(clinic, site.get("name") or "")
-    element = sites_store.element(site)
-    res = db[clinics_store.COLLECTION].update_one(
-        {"_id": clinic["_id"]}, {"$push": {"sites": element}, "$set": {"updatedTime": wire.now()}}, session=session)
-    if res.matched_count != 1:
-        raise NotFound(clinics_store.CLINIC_NOT_FOUND)
-    return {**clinic, "sites": list(clinic.get("sites") or []) + [element]}
+def add_site(db: Database, clinic_oid, site_for: Callable[[dict], dict | None], session=None) -> dict | None:
+    """Push the site `site_for(target)` gives (keeping its id; None: nothing to add) as CreateSite
+    does, the 50-site limit ignored; the site pushed."""
+    return sites_store.add(db, clinic_oid, lambda clinic: _element(site_for(clinic)), limit=False, session=session)
+
+
+def _element(site: dict | None) -> dict | None:
+    return None if site is None else sites_store.element(site)
 
 
 def add_share_codes(db: Database, clinic_oid, codes: list, session=None) -> None:

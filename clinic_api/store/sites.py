@@ -5,7 +5,7 @@ simple case folding (Go's strings.EqualFold). At most 50 sites per clinic.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import re
 
@@ -48,7 +48,7 @@ def find(doc: dict, site_id) -> dict | None:
 
 
 def _written(site: dict | None) -> dict:
-    """The site just written (read back in the same session, so present)."""
+    """A site just written (returned by the write or read back in the same session, so present)."""
     assert site is not None
     return site
 
@@ -80,24 +80,42 @@ def annotated(db: Database, clinic_id, session=None) -> dict:
 
 # --- clinic side -------------------------------------------------------------------------------
 
-def create(db: Database, clinic_id, name: str, session=None, doc: dict | None = None) -> dict:
-    """Add a site: 409 duplicate name (checked first), then 422 at 50 sites. A compare-and-swap on
-    the clinic's `sites` (see store/tags.py): the push happens only if the sites are still those
-    the rules were checked on, else the attempt starts again."""
+def check_new(doc: dict, name: str, *, limit: bool = True) -> None:
+    """The rules a new site's name must meet on the clinic as read: 409 for a name another site has
+    in any case (checked first), then 422 at 50 sites unless `limit` is False (the clinic merge, which
+    may take the target past 50 sites, as the reference's CreateSiteIgnoringLimit)."""
+    if name_taken(doc, name):
+        raise Duplicate(DUPLICATE)
+    if limit and len(doc.get("sites") or []) >= MAX_SITES:
+        raise constraint(TOO_MANY)
+
+
+def add(db: Database, clinic_id, site_for: Callable[[dict], dict | None], *, limit: bool = True, session=None,
+        doc: dict | None = None) -> dict | None:
+    """Push the site `site_for(clinic)` gives for the clinic as read (None: nothing to add; the clinic
+    merge names a renamed site after the sites it finds), checked by check_new. A compare-and-swap on
+    the clinic's `sites` (see store/tags.py): the push happens only while the sites are still those the
+    rules were checked on, else the attempt starts again on a fresh read. The pushed site, or None."""
     for _ in range(clinics.CAS_ATTEMPTS):
         doc = doc if doc is not None else clinics.get(db, clinic_id, session=session)
-        if name_taken(doc, name):
-            raise Duplicate(DUPLICATE)
-        if len(doc.get("sites") or []) >= MAX_SITES:
-            raise constraint(TOO_MANY)
-        site: dict = {"id": ObjectId(), "name": name}
-        res = db.clinics.update_one(
-            {"_id": doc["_id"], **clinics.same_array(doc, "sites"), f"sites.{MAX_SITES - 1}": {"$exists": False}},
-            {"$push": {"sites": site}, "$set": {"updatedTime": wire.now()}}, session=session)
+        site = site_for(doc)
+        if site is None:
+            return None
+        check_new(doc, site["name"], limit=limit)
+        condition = {"_id": doc["_id"], **clinics.same_array(doc, "sites")}
+        if limit:
+            condition[f"sites.{MAX_SITES - 1}"] = {"$exists": False}
+        res = db.clinics.update_one(condition, {"$push": {"sites": site}, "$set": {"updatedTime": wire.now()}},
+                                    session=session)
         if res.matched_count == 1:
             return site
         doc = None
     raise Conflict("conflict")
+
+
+def create(db: Database, clinic_id, name: str, session=None, doc: dict | None = None) -> dict:
+    """Add a site of that name (CreateSite): 409 duplicate name, then 422 at 50 sites."""
+    return _written(add(db, clinic_id, lambda _clinic: {"id": ObjectId(), "name": name}, session=session, doc=doc))
 
 
 def rename(db: Database, clinic_id, site_id, name: str, session=None) -> dict:

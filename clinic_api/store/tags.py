@@ -59,22 +59,28 @@ def is_duplicate(doc: dict, name: str, except_id=None) -> bool:
 # A concurrent change makes the condition fail and the attempt starts again on the new array: the
 # write itself enforces the rules (never two tags of one name, never more than 50), on every store.
 
-def create(db: Database, clinic_id, name: str) -> dict:
-    """Add a tag; 422 at 50 tags (checked before the duplicate test), 409 duplicate name."""
+def check_new(doc: dict, name: str) -> None:
+    """The rules a new tag's (trimmed) name must meet on the clinic as read: 422 at 50 tags, then 409
+    for a name equal to another's."""
+    if len(doc.get("patientTags") or []) >= MAX_TAGS:
+        raise constraint(TOO_MANY)
+    if is_duplicate(doc, name):
+        raise Duplicate(DUPLICATE)
+
+
+def create(db: Database, clinic_id, name: str, session=None) -> dict:
+    """Add a tag (check_new's rules); CreatePatientTag, and the clinic merge inside its transaction."""
     name = trim(name)
     for _ in range(clinics.CAS_ATTEMPTS):
-        doc = clinics.get(db, clinic_id)
-        if len(doc.get("patientTags") or []) >= MAX_TAGS:
-            raise constraint(TOO_MANY)
-        if is_duplicate(doc, name):
-            raise Duplicate(DUPLICATE)
+        doc = clinics.get(db, clinic_id, session=session)
+        check_new(doc, name)
         tag: dict = {"_id": ObjectId()}
         if name:
             tag["name"] = name
         res = db.clinics.update_one(
             {"_id": doc["_id"], **clinics.same_array(doc, "patientTags"),
              f"patientTags.{MAX_TAGS - 1}": {"$exists": False}},
-            {"$addToSet": {"patientTags": tag}, "$set": {"updatedTime": wire.now()}})
+            {"$addToSet": {"patientTags": tag}, "$set": {"updatedTime": wire.now()}}, session=session)
         if res.matched_count == 1:
             return tag
     raise Conflict("conflict")

@@ -4,6 +4,7 @@ sub-plan. The constraints a step could fail on are checked against the planned d
 the first write, so that even without transactions a refused merge changes nothing."""
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bson import ObjectId
@@ -71,6 +72,16 @@ def preflight(plan: MergePlan) -> None:
 
 # --- the transaction ----------------------------------------------------------------------------
 
+def _as_is(site: dict, _target: dict) -> dict | None:
+    return site
+
+
+def _renamed(site: dict, target: dict) -> dict | None:
+    """The site under the name it takes beside the target's sites; None when it keeps its own."""
+    new_name = renamed(site, target.get("sites") or [])
+    return None if new_name == (site.get("name") or "") else {**site, "name": new_name}
+
+
 class _Run:
     def __init__(self, services: Services, plan: MergePlan, plan_id: ObjectId, session):
         self.services = services
@@ -98,10 +109,9 @@ class _Run:
         return self.written
 
     def tags(self) -> None:
-        target = self._target()
         for tag in self.plan.tags:
             if tag.action == TAG_CREATE:
-                target = writes.add_tag(self.db, target, tag.name, session=self.session)
+                writes.add_tag(self.db, self.target_oid, tag.name, session=self.session)
             elif tag.action not in (TAG_SKIP, TAG_RETAIN):
                 raise InternalError(f"unexpected tag plan action {tag.action}")
             self._persist("tag", tag.to_bson())
@@ -138,16 +148,14 @@ class _Run:
         writes.delete_patient(self.db, src["clinicId"], src["userId"], session=self.session)
 
     def sites(self) -> None:
-        target = self._target()
         for plan in self.plan.sites:
-            name = plan.site.get("name") or ""
             if plan.action == SITE_MOVE:
-                target = writes.add_site(self.db, target, plan.site, session=self.session)
+                writes.add_site(self.db, self.target_oid, partial(_as_is, plan.site), session=self.session)
             elif plan.action == SITE_RENAME:
-                new_name = renamed(plan.site, target.get("sites") or [])
-                if new_name != name:
-                    target = writes.add_site(self.db, target, {**plan.site, "name": new_name}, session=self.session)
-                    writes.rename_site_of_patients(self.db, self.target_oid, plan.site["id"], new_name,
+                # Named after the target's sites as the write finds them; no clash left: nothing to add.
+                added = writes.add_site(self.db, self.target_oid, partial(_renamed, plan.site), session=self.session)
+                if added is not None:
+                    writes.rename_site_of_patients(self.db, self.target_oid, plan.site["id"], added["name"],
                                                    session=self.session)
             elif plan.action != SITE_RETAIN:
                 raise InternalError(f"unhandled site action for site {plan.display_name!r}: {plan.action}")
