@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from clinic_api import app as app_module
 from clinic_api.app import create_app
 from clinic_api.auth.tokens import mint
-from clinic_api.store import local_server, tx
+from clinic_api.store import local_server, memory
 from conftest import SECRET, token_for
 from support import stores
 
@@ -111,8 +111,8 @@ def test_a_stuck_transaction_gives_503_within_the_limit_not_a_hang(small_app):
     release, held = threading.Event(), threading.Event()
 
     def hold():
-        if store.embedded:  # the memory store serialises transactions with one lock
-            with tx._embedded_lock:
+        if store.embedded:  # the memory store serialises writes and transactions with one lock
+            with memory.LOCK:
                 held.set()
                 release.wait(10)
             return

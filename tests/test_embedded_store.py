@@ -82,3 +82,34 @@ def test_the_collation_stand_in_orders_and_matches_names_as_strength_one(store):
     docs, count = pq.run(store, pq.PatientQuery(clinic_id=clinic, mrn="A1"))
     assert sorted(d["fullName"] for d in docs) == ["Anne Alpha", "Zed Zulu"] and count == 2
     assert pq.fold("ÁBEL") == "abel" and pq.collated_equal("Ábel", "abel") and not pq.collated_equal(None, "x")
+
+
+def test_a_write_outside_a_transaction_survives_a_concurrent_rollback(store):
+    """mongomock restores the collections a rolled-back transaction touched: a write another thread
+    made meanwhile would be lost, so on this store every write waits for the running transaction
+    (store/memory.py). The other thread's insert is started while the transaction runs; whatever the
+    timing it lands after the rollback and stays."""
+    import threading
+    import time
+
+    in_transaction, started = threading.Event(), threading.Event()
+
+    def other_writer():
+        in_transaction.wait(10)
+        started.set()
+        store.db.things.insert_one({"_id": "kept"})
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+
+    def work(session):
+        store.db.things.insert_one({"_id": "undone"}, session=session)
+        in_transaction.set()
+        started.wait(10)
+        time.sleep(0.05)  # let the other insert reach the store (not needed for this test to pass)
+        raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        tx.run(store, work)
+    thread.join(10)
+    assert sorted(d["_id"] for d in store.db.things.find()) == ["kept"]

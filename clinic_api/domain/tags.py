@@ -15,15 +15,15 @@ if TYPE_CHECKING:
 
 # --- tags ------------------------------------------------------------------------------------
 
-# Creating and renaming a tag, and creating a site, are single-document compare-and-swaps (store/tags.py),
-# run through tx.single: on the embedded store they take their turn with the transactions.
+# Creating and renaming a tag, and creating a site, are single-document compare-and-swaps (store/tags.py);
+# on the memory store each write takes its turn with the transactions (store/memory.py).
 
 def create_tag(services: Services, clinic_id: str, name: str) -> dict:
-    return tx.single(services.store, lambda: tags_store.create(services.store.db, clinic_id, name))
+    return tags_store.create(services.store.db, clinic_id, name)
 
 
 def rename_tag(services: Services, clinic_id: str, tag_id: str, name: str) -> dict:
-    return tx.single(services.store, lambda: tags_store.rename(services.store.db, clinic_id, tag_id, name))
+    return tags_store.rename(services.store.db, clinic_id, tag_id, name)
 
 
 def delete_tag(services: Services, clinic_id: str, tag_id: str) -> None:
@@ -52,7 +52,7 @@ def convert_tag_to_site(services: Services, clinic_id: str, tag_id: str) -> dict
 # --- sites -----------------------------------------------------------------------------------
 
 def create_site(services: Services, clinic_id: str, name: str) -> dict:
-    return tx.single(services.store, lambda: sites_store.create(services.store.db, clinic_id, name))
+    return sites_store.create(services.store.db, clinic_id, name)
 
 
 def rename_site(services: Services, clinic_id: str, site_id: str, name: str) -> dict:

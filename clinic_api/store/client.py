@@ -97,7 +97,10 @@ def connect(settings: Settings, listeners: Sequence[pymongo.monitoring.CommandLi
         import mongomock_ng
 
         memory: Any = mongomock_ng.MongoClient(tz_aware=True)
-        return Store(memory[settings.database_name], memory, embedded=True, kind="memory",
+        from clinic_api.store.memory import SerialDatabase
+
+        database: Any = SerialDatabase(memory[settings.database_name], settings.db_timeout_ms / 1000)
+        return Store(database, memory, embedded=True, kind="memory",
                      where="process memory (lost at exit)", timeout_s=settings.db_timeout_ms / 1000)
     if settings.store == "local":
         uri = local_uri(settings)
