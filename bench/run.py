@@ -135,7 +135,9 @@ def settings_for(store: str, uri: str, size: int) -> Settings:
     if store == "memory":
         env["CLINIC_STORE"] = "memory"
     else:
-        env.update(CLINIC_STORE="mongodb", MONGODB_URI=uri, TIDEPOOL_CLINIC_DATABASE_NAME=f"bench_{size}")
+        # A long limit: dropping the 50k database at the end takes SecantusDB longer than the default 15 s.
+        env.update(CLINIC_STORE="mongodb", MONGODB_URI=uri, TIDEPOOL_CLINIC_DATABASE_NAME=f"bench_{size}",
+                   CLINIC_DB_TIMEOUT_MS="300000")
     return Settings.from_env(env)
 
 

@@ -68,9 +68,10 @@ PINS = {
     # transaction: the patient, the clinic's counts, commit; the account's profile (read, write);
     # the clinic's name and the outbox for the sign-up mail
     "CreatePatientAccount": 12,
-    # the caller's; the patient; the clinic; in one transaction: the patient (only while its counted
-    # fields are as read), the clinic's counts and updatedTime, commit
-    "UpdatePatient": 6,
+    # the caller's; the patient; the clinic; in one transaction: the patient's update (only while its
+    # counted fields are as read) and its read by _id (store/patients.update_counted says why not one
+    # findAndModify), the clinic's counts and updatedTime, commit
+    "UpdatePatient": 7,
     "CreatePatientTag": 3,  # the caller's, the clinic, the clinic's tags (while they are as read)
     # the caller's; in one transaction: the clinic's tags, the tag off its patients (the worker's
     # part, done inline), the tag's count off the clinic, commit
