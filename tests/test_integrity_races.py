@@ -3,33 +3,14 @@ the invariant checked exactly on the stored documents, a few rounds each. The th
 together by a barrier; no assertion depends on which one wins or on timing."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from bson import ObjectId
 
 from patients_support import insert_patient, set_clinic
+from support.concurrency import race
 
 CLIENTS = 20
 ROUNDS = 3
-
-
-def race(calls):
-    """Run the calls (each a no-argument function) in parallel threads released together; their
-    results in call order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i):
-        barrier.wait()
-        results[i] = calls[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def answers(responses) -> list:

@@ -5,7 +5,6 @@ The hard limit is a condition of that same update: it holds with 20 clients at o
 from __future__ import annotations
 
 import random
-import threading
 
 import pytest
 from bson import ObjectId
@@ -14,26 +13,11 @@ from clinic_api import cli
 from clinic_api.domain import patient_counts
 from clinic_api.store import patient_counts as counts_store
 from support import builders
+from support.concurrency import race
 
 CLIENTS = 20
 ROUNDS = 3
 LIMIT_EXCEEDED = '{"message":"payment required: patient count exceeds limit"}\n'
-
-
-def race(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i):
-        barrier.wait()
-        results[i] = calls[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def stored(db, clinic_id) -> tuple:
