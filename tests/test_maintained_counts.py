@@ -131,6 +131,22 @@ def test_provider_names_that_cannot_be_field_paths_are_counted_by_a_recount(serv
         "total": 2}
 
 
+def test_a_provider_name_with_a_nul_is_left_out_of_the_providers(server, admin, clinic, db):
+    """A BSON key cannot hold a NUL: that provider is not counted under `providers` (the reference's
+    recount fails on it and stores nothing); the write itself succeeds."""
+    cid = clinic["id"]
+    user = account(admin, cid)
+    resp = admin.put(f"/v1/clinics/{cid}/patients/{user}", json={
+        "fullName": "P", "birthDate": "2000-01-01",
+        "dataSources": [{"providerName": "a\u0000b", "state": "connected"},
+                        {"providerName": "dexcom", "state": "connected"}]})
+    assert resp.status_code == 200, resp.text
+    assert stored(db, cid)[0] == {"total": 1, "demo": 0, "plan": 1,
+                                  "providers": {"dexcom": {"total": 1, "states": {"connected": 1}}}}
+    assert server.post(f"/v1/clinics/{cid}/patient_count/refresh").status_code == 200
+    assert stored(db, cid)[0]["providers"] == {"dexcom": {"total": 1, "states": {"connected": 1}}}
+
+
 def test_legacy_count_is_rebuilt_by_the_next_write(admin, clinic, db):
     cid = clinic["id"]
     account(admin, cid)

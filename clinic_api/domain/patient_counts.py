@@ -77,9 +77,16 @@ def _elements(value) -> list:
 
 
 def _key(part) -> str:
-    if not part or part.startswith("$") or "." in part or "\0" in part:
+    if not part or part.startswith("$") or "." in part:
         raise Unmaintainable(part)
     return part
+
+
+def storable(name) -> bool:
+    """Whether a provider name or state can be a key of the stored count: BSON keys cannot hold a
+    NUL, so such a provider is left out of `providers` (the reference's recount fails on it and
+    stores nothing)."""
+    return isinstance(name, str) and "\0" not in name
 
 
 def contribution(doc: dict | None, demo_id: str) -> Counter:
@@ -97,11 +104,11 @@ def contribution(doc: dict | None, demo_id: str) -> Counter:
             out[f"{COUNT}.plan"] += 1
         for source in sources:
             name = source.get("providerName") if isinstance(source, dict) else None
-            if not isinstance(name, str):
+            if not storable(name):
                 continue
             out[f"{COUNT}.providers.{_key(name)}.total"] += 1
             state = source.get("state")
-            if isinstance(state, str):
+            if storable(state):
                 out[f"{COUNT}.providers.{name}.states.{_key(state)}"] += 1
     for tag in _elements(doc.get("tags")):
         if isinstance(tag, ObjectId):
@@ -215,10 +222,10 @@ def compute(db: Database, clinic_id, demo_id: str, session=None) -> dict:
     for row in sorted(facets.get("providers") or [], key=lambda r: (str(r["_id"].get("provider")),
                                                                     str(r["_id"].get("state")))):
         name, state = row["_id"].get("provider"), row["_id"].get("state")
-        if not isinstance(name, str):
+        if not storable(name):
             continue
         entry = providers.setdefault(name, {"states": {}, "total": 0})
-        if isinstance(state, str):
+        if storable(state):
             entry["states"][state] = entry["states"].get(state, 0) + int(row["count"])
         entry["total"] += int(row["count"])
     counts: dict = {"total": _first_count(facets.get("total")), "demo": _first_count(facets.get("demo")),
