@@ -199,5 +199,6 @@ def test_list_all_clinicians_handler(server, member, clinic, db):
     add_clinician(db, clinic["id"], None, ["CLINIC_MEMBER"], email="inv@x.org", invite_id="k", created=LATER)
     db.clinicians.update_one({"userId": ADMIN_ID}, {"$set": {"createdTime": EARLIER}})
     rel = memberships.relationships(db, store.list_all(db, offset=0, limit=10))
-    assert [r["clinician"].get("id", r["clinician"].get("inviteId")) for r in rel] == ["k", MEMBER_ID, ADMIN_ID]
+    assert [record.get("userId", record.get("inviteId")) for _, record in rel] == ["k", MEMBER_ID, ADMIN_ID]
+    assert {str(c["_id"]) for c, _ in rel} == {clinic["id"]}
     assert callable(handlers.list_all_clinicians)

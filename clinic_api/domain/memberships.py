@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 
 from clinic_api.domain import effects
 from clinic_api.domain import patients as patients_domain
-from clinic_api.resources import clinicians as clinician_view
-from clinic_api.resources import clinics as clinic_view
 from clinic_api.errors import Conflict, NotFound, constraint, duplicate
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
@@ -169,12 +167,12 @@ def get_invite(services: Services, clinic_id: str, invite_id: str) -> dict:
     return clinicians_store.get_invite(services.store.db, clinic_id, invite_id)
 
 
-def all_relationships(services: Services, page: Page) -> list[dict]:
+def all_relationships(services: Services, page: Page) -> list[tuple[dict, dict]]:
     db = services.store.db
     return relationships(db, clinicians_store.list_all(db, offset=page.offset, limit=page.limit))
 
 
-def relationships_of_user(services: Services, user_id: str, page: Page) -> list[dict]:
+def relationships_of_user(services: Services, user_id: str, page: Page) -> list[tuple[dict, dict]]:
     db = services.store.db
     return relationships(db, clinicians_store.list_for_user(db, user_id, offset=page.offset, limit=page.limit))
 
@@ -188,9 +186,10 @@ def add_service_account(services: Services, clinic_id: str, *, name: str | None,
                             service_account=True)
 
 
-def relationships(db: Database, records: list[dict]) -> list[dict]:
-    """[{clinic, clinician}] in the records' order; records of a clinic that no longer exists are
-    left out (the reference fails the whole request with a 500)."""
+def relationships(db: Database, records: list[dict]) -> list[tuple[dict, dict]]:
+    """[(clinic, clinician record)] in the records' order, each clinic with its tag and site counts;
+    records of a clinic that no longer exists are left out (the reference fails the whole request
+    with a 500)."""
     ids = list({r["clinicId"] for r in records})
     docs = clinics_store.find_by_ids(db, ids)
     found = {c["_id"]: c for c in clinics_store.annotate(db, docs)}
@@ -200,7 +199,7 @@ def relationships(db: Database, records: list[dict]) -> list[dict]:
         if clinic is None:
             log.warning("clinician record of a missing clinic skipped")
             continue
-        out.append({"clinic": clinic_view.to_api(clinic), "clinician": clinician_view.to_api(record)})
+        out.append((clinic, record))
     return out
 
 

@@ -9,6 +9,7 @@ from clinic_api.errors import BODY_MISSING, BadRequest, bad_request
 from clinic_api.handlers._common import deleted_by, query_time, subject_id
 from clinic_api.paging import Page
 from clinic_api.resources import clinicians as clinician_view
+from clinic_api.resources import clinics as clinic_view
 
 
 def _body(body) -> dict:
@@ -55,11 +56,17 @@ def list_all_clinicians(offset=0, limit=10, createdTimeStart=None, createdTimeEn
     # Parsed and then ignored, as the reference's repository ignores them.
     query_time("createdTimeStart", createdTimeStart)
     query_time("createdTimeEnd", createdTimeEnd)
-    return memberships.all_relationships(context.services(), Page(offset=offset, limit=limit)), 200
+    return _relationships(memberships.all_relationships(context.services(), Page(offset=offset, limit=limit))), 200
 
 
 def list_clinics_for_clinician(userId, offset=0, limit=10):
-    return memberships.relationships_of_user(context.services(), userId, Page(offset=offset, limit=limit)), 200
+    pairs = memberships.relationships_of_user(context.services(), userId, Page(offset=offset, limit=limit))
+    return _relationships(pairs), 200
+
+
+def _relationships(pairs) -> list[dict]:
+    return [{"clinic": clinic_view.to_api(clinic), "clinician": clinician_view.to_api(record)}
+            for clinic, record in pairs]
 
 
 def add_service_account(clinicId, body=None):
