@@ -168,6 +168,21 @@ def test_a_failed_write_changes_no_count(admin, clinic, db):
     assert db.patients.count_documents({}) == 1
 
 
+def test_without_transactions_a_refused_patient_is_taken_back_out(admin, clinic, db, services, monkeypatch):
+    """CLINIC_ALLOW_NO_TRANSACTIONS: the patient is inserted before the counts' update refuses it
+    (here: a clinic written around the service, whose rebuilt count is at the limit); it is removed
+    again and the counts rebuilt without it."""
+    cid = clinic["id"]
+    monkeypatch.setattr(services.store, "_transactions", False)
+    builders.insert_patient(db, cid, "00000000a1")
+    db.clinics.update_one({"_id": ObjectId(cid)}, {"$set": {"country": "US", "tier": "tier0100",
+                                                            "patientCountSettings": {"hardLimit": {"plan": 1}}}})
+    resp = admin.post(f"/v1/clinics/{cid}/patients", json={"fullName": "Q", "birthDate": "2000-01-01"})
+    assert (resp.status_code, resp.text) == (402, LIMIT_EXCEEDED)
+    assert [d["userId"] for d in db.patients.find({"clinicId": ObjectId(cid)})] == ["00000000a1"]
+    assert stored(db, cid) == ({"total": 1, "demo": 0, "plan": 1}, {"tags": {}, "sites": {}})
+
+
 # --- the hard limit under concurrency -----------------------------------------------------------------
 
 @pytest.mark.parametrize("round_", range(ROUNDS))

@@ -70,8 +70,9 @@ def _insert_counted(services: Services, clinic: dict, doc: dict, tags, *, custod
     try:
         rules.account(services, clinic, None, doc, session=session, tags=tags, custodial=custodial)
     except ApiError:
-        if session is None:
+        if session is None:  # no transaction to undo the insert (nor a rebuild that counted it)
             store.discard(db, doc["_id"])
+            patient_counts.rebuild(services, clinic["_id"])
         raise
     return doc
 

@@ -18,11 +18,11 @@ def run(store, fn: Callable[[object], T]) -> T:
     (store/memory.py) for their whole length, so no write interleaves with them. Without
     transaction support (a standalone mongod), fn runs with session None: callers check their
     constraints before they write."""
+    if not store.supports_transactions:
+        return fn(None)
     if store.embedded:
         with memory.turn(store.timeout_s), store.client.start_session() as session:
             return session.with_transaction(fn)
-    if not store.supports_transactions:
-        return fn(None)
     # The client's timeoutMS bounds each command, not with_transaction's retries of a conflicting
     # transaction (up to 120 s): the whole of it runs under one deadline, past which a 503.
     with pymongo.timeout(store.timeout_s), store.client.start_session() as session:
