@@ -7,6 +7,8 @@ the invite service's domain outcomes, in our {"message"} error format.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,6 @@ from clinic_api.errors import NOT_AUTHORIZED, ApiError, BadRequest, Duplicate, F
 from clinic_api.integrations.mail import MailError
 from clinic_api.store import clinicians as clinicians_store
 from clinic_api.store import clinics as clinics_store
-from clinic_api.resources import invites as invite_view
 from clinic_api.store import invites as store
 from clinic_api.store import tx
 from clinic_api.store.ids import hex_id
@@ -42,6 +43,16 @@ class MailFailed(ApiError):
 
 
 # --- shared pieces ---------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Invitation:
+    """A confirmation as an operation answers it: the stored document, the creator's profile and
+    user id as the invite service fills them in, and (for the invitee) whether they may accept."""
+    confirmation: dict
+    profile: dict | None = None
+    creator_userid: str = ""
+    restrictions: dict | None = None
+
 
 def restrictions_for(clinic: dict, username: str, identity_provider: str) -> dict:
     """May this user accept an invite to the clinic? The first restriction whose email domain ends
@@ -119,7 +130,7 @@ def invite_clinician(services: Services, caller_id: str, clinic_id: str, email: 
     return record
 
 
-def resend_invite(services: Services, caller_id: str, clinic_id: str, invite_id: str) -> invite_view.ConfirmationV1:
+def resend_invite(services: Services, caller_id: str, clinic_id: str, invite_id: str) -> Invitation:
     """The pending confirmation refreshed from the invite record and mailed again."""
     db = services.store.db
     clinic = clinics_store.get(db, clinic_id)
@@ -148,7 +159,7 @@ def resend_invite(services: Services, caller_id: str, clinic_id: str, invite_id:
     if saved is None:
         raise NotFound(NO_MATCH)
     _send_invitation(services, saved, profile)
-    return invite_view.to_api(saved, profile=profile, creator_userid=saved["creatorId"])
+    return Invitation(saved, profile=profile, creator_userid=saved["creatorId"])
 
 
 def delete_invite(services: Services, clinic_id: str, invite_id: str) -> None:
@@ -168,18 +179,18 @@ def delete_invite(services: Services, clinic_id: str, invite_id: str) -> None:
     tx.run(services.store, work)
 
 
-def get_clinician_invite(services: Services, clinic_id: str, invite_id: str) -> invite_view.ConfirmationV1:
+def get_clinician_invite(services: Services, clinic_id: str, invite_id: str) -> Invitation:
     db = services.store.db
     clinicians_store.get_invite(db, clinic_id, invite_id)
     confirmation = store.find_one(db, invite_id, type_=store.CLINICIAN_INVITATION, status=store.PENDING)
     if confirmation is None:
         raise NotFound(NO_MATCH)
-    return invite_view.to_api(confirmation)
+    return Invitation(confirmation)
 
 
 # --- clinician invites, the invitee's side -----------------------------------------------------
 
-def list_clinician_invites(services: Services, principal, user_id: str) -> list[invite_view.ConfirmationV1]:
+def list_clinician_invites(services: Services, principal, user_id: str) -> list[Invitation]:
     """The user's pending invites (claiming those sent to their email before they signed up),
     each with whether the clinic's membership restrictions let them accept."""
     db = services.store.db
@@ -196,8 +207,8 @@ def list_clinician_invites(services: Services, principal, user_id: str) -> list[
             continue
         profile, creator_userid = _profile(services, confirmation.get("creatorId") or "")
         restrictions = restrictions_for(clinic, user.get("username") or "", principal.identity_provider)
-        out.append(invite_view.to_api(confirmation, profile=profile, creator_userid=creator_userid,
-                                restrictions=restrictions))
+        out.append(Invitation(confirmation, profile=profile, creator_userid=creator_userid,
+                              restrictions=restrictions))
     if not out:
         raise NotFound(NOTHING_FOUND)
     return out
@@ -252,12 +263,12 @@ def accept_clinician_invite(services: Services, principal, user_id: str, invite_
 
 # --- patient invites ---------------------------------------------------------------------------
 
-def patient_invites(services: Services, clinic_id: str) -> list[invite_view.ConfirmationV1]:
+def patient_invites(services: Services, clinic_id: str) -> list[Invitation]:
     db = services.store.db
     out = []
     for confirmation in store.find_pending(db, type_=store.CARETEAM_INVITATION, clinic_id=clinic_id):
         profile, creator_userid = _profile(services, confirmation.get("creatorId") or "")
-        out.append(invite_view.to_api(confirmation, profile=profile, creator_userid=creator_userid))
+        out.append(Invitation(confirmation, profile=profile, creator_userid=creator_userid))
     return out
 
 

@@ -8,6 +8,7 @@ from clinic_api.errors import BadRequest
 from clinic_api.errors import BODY_MISSING
 from clinic_api.resources import patients as patient_resource
 from clinic_api.resources import clinicians as clinician_view
+from clinic_api.resources import invites as invite_view
 
 # The invite service answers its cancel/decline operations with a plain-text OK.
 OK_TEXT = ("OK", 200)
@@ -22,7 +23,7 @@ def invite_clinician(clinicId, body=None):
 
 
 def resend_invite(clinicId, inviteId):
-    return invites.resend_invite(context.services(), context.principal().user_id, clinicId, inviteId), 200
+    return _invitation(invites.resend_invite(context.services(), context.principal().user_id, clinicId, inviteId)), 200
 
 
 def delete_invite(clinicId, inviteId):
@@ -31,11 +32,11 @@ def delete_invite(clinicId, inviteId):
 
 
 def get_clinician_invite(clinicId, inviteId):
-    return invites.get_clinician_invite(context.services(), clinicId, inviteId), 200
+    return _invitation(invites.get_clinician_invite(context.services(), clinicId, inviteId)), 200
 
 
 def get_patient_invites(clinicId):
-    return invites.patient_invites(context.services(), clinicId), 200
+    return [_invitation(i) for i in invites.patient_invites(context.services(), clinicId)], 200
 
 
 def accept_patient_invitation(clinicId, inviteId, body=None):
@@ -44,7 +45,8 @@ def accept_patient_invitation(clinicId, inviteId, body=None):
 
 
 def list_clinician_invites(userId):
-    return invites.list_clinician_invites(context.services(), context.principal(), userId), 200
+    found = invites.list_clinician_invites(context.services(), context.principal(), userId)
+    return [_invitation(i) for i in found], 200
 
 
 def dismiss_clinician_invite(userId, inviteId):
@@ -55,3 +57,8 @@ def dismiss_clinician_invite(userId, inviteId):
 def accept_clinician_invite(userId, inviteId):
     record = invites.accept_clinician_invite(context.services(), context.principal(), userId, inviteId)
     return clinician_view.to_api(record), 200
+
+
+def _invitation(found: invites.Invitation) -> invite_view.ConfirmationV1:
+    return invite_view.to_api(found.confirmation, profile=found.profile, creator_userid=found.creator_userid,
+                              restrictions=found.restrictions)
