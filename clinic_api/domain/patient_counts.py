@@ -169,10 +169,8 @@ def record(services: Services, clinic_id, before: dict | None, after: dict | Non
     if inc == {} and not (touch or hold or wanted):
         return
     if inc is not None:
-        done = counts_store.apply(db, clinic_oid, inc, conditions=conditions, touch=touch,
-                                  hold=hold or bool(wanted), session=session)
-        if done is not None:
-            counts_store.tidy(db, done, [k for k, v in inc.items() if v < 0], session=session)
+        if counts_store.apply(db, clinic_oid, inc, conditions=conditions, touch=touch,
+                              hold=hold or bool(wanted), session=session):
             return
     clinic = clinics_store.get(db, clinic_oid, session=session)
     known = {t.get("_id") for t in clinic.get("patientTags") or [] if isinstance(t, dict)}
@@ -202,10 +200,9 @@ def record_many(services: Services, pairs, *, session=None, touch: bool = True) 
             rebuild(services, clinic_oid, session=session, touch=touch)
             continue
         inc = {k: v for k, v in total.items() if v}
-        done = counts_store.apply(services.store.db, clinic_oid, inc, touch=touch, session=session)
-        if done is not None:
-            counts_store.tidy(services.store.db, done, [k for k, v in inc.items() if v < 0], session=session)
-        elif clinics_store.find_by_ids(services.store.db, [clinic_oid], limit=1, session=session):
+        if counts_store.apply(services.store.db, clinic_oid, inc, touch=touch, session=session):
+            continue
+        if clinics_store.find_by_ids(services.store.db, [clinic_oid], limit=1, session=session):
             rebuild(services, clinic_oid, session=session, touch=touch)
 
 

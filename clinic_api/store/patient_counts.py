@@ -106,11 +106,12 @@ def clinic_ids(db: Database, after=None, limit: int = 500) -> list:
 # --- maintaining ----------------------------------------------------------------------------------
 
 def apply(db: Database, clinic_oid, inc: Mapping[str, int], *, conditions: Mapping | None = None,
-          touch: bool = False, hold: bool = False, session=None) -> dict | None:
+          touch: bool = False, hold: bool = False, session=None) -> bool:
     """One conditional update of the clinic: `$inc` the counts (and the hold counter), `$set`
-    updatedTime when `touch` (the reference's count refresh does). It matches only while the counts
-    are maintained and `conditions` hold. The counts after (`{_id, patientCount, patientTallies}`),
-    or None when nothing matched."""
+    updatedTime when `touch` (the reference's count refresh does); then, after a decrement, the
+    entries that reached zero dropped (tidy). It matches only while the counts are maintained and
+    `conditions` hold; whether it did. (An update by _id, not a findAndModify: SecantusDB plans no
+    index for findAndModify and would scan every clinic.)"""
     change: dict = {}
     incs = {k: v for k, v in inc.items() if v}
     if hold:
@@ -121,20 +122,22 @@ def apply(db: Database, clinic_oid, inc: Mapping[str, int], *, conditions: Mappi
         change["$set"] = {"updatedTime": wire.now()}
     query = {"_id": clinic_oid, **MAINTAINED, **(conditions or {})}
     if not change:
-        found = db.clinics.find_one(query, {COUNT: 1, TALLIES: 1}, session=session)
-        return found
-    return db.clinics.find_one_and_update(query, change, projection={COUNT: 1, TALLIES: 1},
-                                          return_document=ReturnDocument.AFTER, session=session)
+        return db.clinics.count_documents(query, limit=1, session=session) == 1
+    if db.clinics.update_one(query, change, session=session).matched_count != 1:
+        return False
+    decremented = [k for k, v in incs.items() if v < 0]
+    if decremented:
+        after = db.clinics.find_one({"_id": clinic_oid}, {COUNT: 1, TALLIES: 1}, session=session)
+        if after is not None:
+            tidy(db, after, decremented, session=session)
+    return True
 
 
 def bump(db: Database, clinic_oid, inc: Mapping[str, int], session=None) -> None:
     """`$inc` tallies of a clinic whose counts are maintained (nothing otherwise: its first
     counted write rebuilds them), then drop the entries that reached zero."""
-    if not any(inc.values()):
-        return
-    after = apply(db, clinic_oid, inc, session=session)
-    if after is not None:
-        tidy(db, after, [k for k, v in inc.items() if v < 0], session=session)
+    if any(inc.values()):
+        apply(db, clinic_oid, inc, session=session)
 
 
 def drop(db: Database, clinic_oid, paths: Iterable[str], session=None) -> None:
