@@ -99,10 +99,8 @@ def contribution(doc: dict | None, demo_id: str) -> Counter:
     if demo_id and doc.get("userId") == demo_id:
         out[f"{COUNT}.demo"] += 1
     else:
-        sources = [s for s in _elements(doc.get("dataSources"))]
-        if not any(isinstance(s, dict) and s.get("providerName") == PLAN_EXEMPT_PROVIDER for s in sources):
-            out[f"{COUNT}.plan"] += 1
-        for source in sources:
+        out[f"{COUNT}.plan"] += _plan_of(doc, demo_id)
+        for source in _elements(doc.get("dataSources")):
             name = source.get("providerName") if isinstance(source, dict) else None
             if not storable(name):
                 continue
@@ -156,7 +154,7 @@ def record(services: Services, clinic_id, before: dict | None, after: dict | Non
     db = services.store.db
     demo_id = services.settings.demo_patient_user_id or ""
     clinic_oid = object_id(clinic_id)
-    wanted = [t for t in dict.fromkeys(tags or [])]
+    wanted = list(dict.fromkeys(tags or []))
     conditions: dict = {}
     if wanted:
         conditions["$and"] = [{"patientTags._id": t} for t in wanted]
@@ -241,7 +239,7 @@ def rebuild(services: Services, clinic_id, session=None, touch: bool = True) -> 
     db = services.store.db
     oid = object_id(clinic_id)
     counts = compute(db, oid, services.settings.demo_patient_user_id or "", session=session)
-    tally = counts_store.tallies(db, [oid], session=session).get(oid) or dict(counts_store.EMPTY_TALLIES)
+    tally = counts_store.tallies(db, [oid], session=session).get(oid) or counts_store.empty_tallies()
     doc = counts_store.store_all(db, oid, counts, tally, touch=touch, session=session)
     if doc is None:
         raise NotFound(CLINIC_NOT_FOUND)
@@ -315,11 +313,11 @@ def hard_limit(clinic_doc: dict, now: _dt.datetime | None = None) -> int | None:
 
 def enforce_limit(services: Services, clinic_doc: dict, now: _dt.datetime | None = None, session=None) -> None:
     """402 when the clinic's resolved hard limit applies and its plan count has reached it."""
-    hard = resolved_count_settings(clinic_doc).get("hardLimit")
-    if hard is None or not limit_applies(hard, now or wire.now()):
+    limit = hard_limit(clinic_doc, now)
+    if limit is None:
         return
     counts = current(services, clinic_doc, session=session)
     if counts is None:
         raise InternalError("internal server error: patient count missing")
-    if int(counts.get("plan") or 0) >= hard["plan"]:
+    if int(counts.get("plan") or 0) >= limit:
         raise PaymentRequired(LIMIT_EXCEEDED)

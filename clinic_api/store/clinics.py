@@ -175,7 +175,7 @@ def insert_new(db: Database, fields: dict, creator_id: str, session=None) -> dic
     doc = {**fields, "admins": [creator_id], "isMigrated": True,
            "patientCountSettings": {"hardLimit": {"plan": DEFAULT_HARD_LIMIT_PLAN}},
            "patientCount": {"total": 0, "demo": 0, "plan": 0},
-           patient_counts.TALLIES: {"tags": {}, "sites": {}},
+           patient_counts.TALLIES: patient_counts.empty_tallies(),
            "createdTime": now, "updatedTime": now}
     return _insert_with_share_code(db, lambda code: _in_document_order(
         {**doc, "canonicalShareCode": code, "shareCodes": [code], "_id": ObjectId()}), session=session)
@@ -191,7 +191,7 @@ def insert_legacy(db: Database, admin_id: str, session=None) -> dict:
         "createdTime": now, "updatedTime": now, "timezone": None,
         "patientCountSettings": {"hardLimit": {"plan": DEFAULT_HARD_LIMIT_PLAN}},
         "patientCount": {"total": 0, "demo": 0, "plan": 0},
-        patient_counts.TALLIES: {"tags": {}, "sites": {}}}, session=session)
+        patient_counts.TALLIES: patient_counts.empty_tallies()}, session=session)
 
 
 def find_by_ids(db: Database, clinic_ids, limit: int = 0, session=None) -> list[dict]:

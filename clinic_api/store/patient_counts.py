@@ -31,10 +31,14 @@ if TYPE_CHECKING:
 PLAN_EXEMPT_PROVIDER = "twiist"
 COUNT = "patientCount"
 TALLIES = "patientTallies"
-EMPTY_TALLIES: dict = {"tags": {}, "sites": {}}
 HOLDS = "patientTagAssignments"  # ours too: a clinic write that only makes writes conflict (store/tags.py)
 MAINTAINED = {f"{COUNT}.total": {"$exists": True}, f"{COUNT}.patientCount": {"$exists": False},
               TALLIES: {"$exists": True}}
+
+
+def empty_tallies() -> dict:
+    """The tallies of a clinic without patients (a new dict each time)."""
+    return {"tags": {}, "sites": {}}
 
 
 def tally_path(kind: str, oid) -> str:
@@ -73,7 +77,7 @@ def facets(db: Database, clinic_id, demo_id: str, session=None) -> dict:
 def tallies(db: Database, clinic_oids: list, session=None) -> dict:
     """{clinic oid: {"tags": {hex: n}, "sites": {hex: n}}} counted over the clinics' patients
     (ids that are not ObjectIds are not counted)."""
-    out: dict = {oid: {"tags": {}, "sites": {}} for oid in clinic_oids}
+    out: dict = {oid: empty_tallies() for oid in clinic_oids}
     if not clinic_oids:
         return out
     match = {"$match": {"clinicId": {"$in": list(clinic_oids)}}}
@@ -84,7 +88,7 @@ def tallies(db: Database, clinic_oids: list, session=None) -> dict:
         for row in rows:
             ident = row["_id"].get("k")
             if isinstance(ident, ObjectId) and row["n"]:
-                out.setdefault(row["_id"]["c"], {"tags": {}, "sites": {}})[kind][str(ident)] = int(row["n"])
+                out.setdefault(row["_id"]["c"], empty_tallies())[kind][str(ident)] = int(row["n"])
     return out
 
 

@@ -121,9 +121,24 @@ def counted_fields(doc: dict) -> dict:
     return {name: doc.get(name) for name in COUNTED_FIELDS}
 
 
+def _change(set_fields: dict, unset: tuple) -> dict:
+    change: dict = {"$set": {**set_fields, "updatedTime": wire.now()}}
+    if unset:
+        change["$unset"] = {name: "" for name in unset}
+    return change
+
+
 def update(db: Database, clinic_id, user_id: str, set_fields: dict, session=None, unset: tuple = ()) -> dict:
-    """$set the fields (and updatedTime), $unset the named ones; the document after, or 404."""
-    return update_counted(db, clinic_id, user_id, set_fields, session=session, unset=unset)[1]
+    """$set the fields (and updatedTime), $unset the named ones; the document after, or 404. For
+    fields that do not count on the clinic (update_counted for those that may)."""
+    try:
+        doc = _col(db).find_one_and_update(_key(clinic_id, user_id), _change(set_fields, unset),
+                                           return_document=ReturnDocument.AFTER, session=session)
+    except DuplicateKeyError as exc:
+        raise duplicate_error(exc) from None
+    if doc is None:
+        raise NotFound(PATIENT_NOT_FOUND)
+    return doc
 
 
 def update_counted(db: Database, clinic_id, user_id: str, set_fields: dict, *, expected: dict | None = None,
@@ -131,9 +146,7 @@ def update_counted(db: Database, clinic_id, user_id: str, set_fields: dict, *, e
     """update(), and the document's counted fields before it: (before, after). `expected`, a
     document read earlier, saves reading it again: the update applies only while its counted
     fields are still those (else the patient is read and the update tried on that)."""
-    change: dict = {"$set": {**set_fields, "updatedTime": wire.now()}}
-    if unset:
-        change["$unset"] = {name: "" for name in unset}
+    change = _change(set_fields, unset)
     before = expected
     for _attempt in range(10):
         if before is None:
