@@ -96,8 +96,10 @@ def connect(settings: Settings, listeners: Sequence[pymongo.monitoring.CommandLi
     if settings.store == "memory":
         import mongomock_ng
 
-        memory: Any = mongomock_ng.MongoClient(tz_aware=True)
         from clinic_api.store.memory import SerialDatabase
+        from clinic_api.store.memory_engine import IndexedServerStore
+
+        memory: Any = mongomock_ng.MongoClient(tz_aware=True, _store=IndexedServerStore())
 
         database: Any = SerialDatabase(memory[settings.database_name], settings.db_timeout_ms / 1000)
         return Store(database, memory, embedded=True, kind="memory",

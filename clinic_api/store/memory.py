@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from clinic_api.errors import DATABASE_UNAVAILABLE, ServiceUnavailable
+from clinic_api.store import memory_engine
 
 LOCK = threading.RLock()
 
@@ -58,7 +59,8 @@ class SerialCollection:
         return in_turn
 
     def __getitem__(self, name: str) -> SerialCollection:
-        return SerialCollection(self._collection[name], self._timeout_s)
+        return SerialCollection(memory_engine.collection(self._collection.database, f"{self._collection.name}.{name}"),
+                                self._timeout_s)
 
 
 class SerialDatabase:
@@ -69,7 +71,7 @@ class SerialDatabase:
         self._timeout_s = timeout_s
 
     def __getitem__(self, name: str) -> SerialCollection:
-        return SerialCollection(self._database[name], self._timeout_s)
+        return SerialCollection(memory_engine.collection(self._database, name), self._timeout_s)
 
     def __getattr__(self, name: str) -> Any:
         if name == "get_collection":
