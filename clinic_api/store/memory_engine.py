@@ -236,9 +236,9 @@ class IndexedCollectionStore(store.CollectionStore):
             if restored_elsewhere:
                 # A document deleted then restored goes back to its place in the natural order.
                 self._documents = OrderedDict(sorted(self._documents.items(), key=lambda item: self._order[item[0]]))
-        if self._saved_indexes is not None:
-            self.indexes = self._saved_indexes
-            self._ttl_indexes = self._saved_ttl_indexes
+        saved_indexes, saved_ttl = self._saved_indexes, self._saved_ttl_indexes
+        if saved_indexes is not None and saved_ttl is not None:
+            self.indexes, self._ttl_indexes = saved_indexes, saved_ttl
         self._saved_indexes = None
         self._saved_ttl_indexes = None
 
@@ -297,8 +297,8 @@ class IndexedCollectionStore(store.CollectionStore):
             keys = self._narrowest(spec)
             if keys is None or len(keys) > total * _WORTH_IT:
                 return None
-            order = self._order
-            return [self._documents[key] for key in sorted(keys, key=order.__getitem__) if key in self._documents]
+            documents = self._documents
+            return [documents[key] for key in sorted((k for k in keys if k in documents), key=self._order.__getitem__)]
 
 
 class IndexedDatabaseStore(store.DatabaseStore):
