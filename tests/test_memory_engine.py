@@ -7,8 +7,6 @@ in documents examined, never timed. The engine is the memory store's, so these t
 whatever store the suite runs on."""
 from __future__ import annotations
 
-import threading
-
 import mongomock_ng
 import pytest
 from bson import ObjectId
@@ -236,7 +234,8 @@ KEYED = st.sampled_from(["x", "y", "z", A, B])
 VALUE = (KEYED | st.none() | st.integers(0, 2) | st.lists(KEYED | st.integers(0, 2), max_size=3)
          | st.fixed_dictionaries({"x": KEYED}) | st.lists(st.lists(KEYED, max_size=2), max_size=2))
 DOC = st.fixed_dictionaries({}, optional={"f": VALUE, "g": VALUE})
-CONDITION = (KEYED | st.builds(lambda v: {"$eq": v}, KEYED) | st.builds(lambda v: {"$in": v}, st.lists(KEYED, max_size=3))
+CONDITION = (KEYED | st.builds(lambda v: {"$eq": v}, KEYED)
+             | st.builds(lambda v: {"$in": v}, st.lists(KEYED, max_size=3))
              | st.builds(lambda v: {"$ne": v}, KEYED) | st.none() | st.just(1))
 QUERY = (st.fixed_dictionaries({}, optional={"f": CONDITION, "g": CONDITION,
                                              "_id": st.integers(0, 12) | st.builds(lambda v: {"$in": v},
