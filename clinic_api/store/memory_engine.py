@@ -28,7 +28,6 @@ Written against mongomock-ng 7.11 (its private `_iter_documents`, `_ensure_uniqu
 """
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
 from collections import OrderedDict
@@ -150,10 +149,14 @@ class FieldIndex:
         if loose:
             self.loose.discard(key)
 
+    def size(self, values: list) -> int:
+        """How many candidates `candidates(values)` gives at most (without building them)."""
+        return len(self.loose) + sum(len(self.buckets.get(value, ())) for value in values)
+
     def candidates(self, values: Iterable) -> set:
         found = set(self.loose)
         for value in values:
-            found |= self.buckets.get(value, set())
+            found.update(self.buckets.get(value, ()))
         return found
 
 
@@ -205,9 +208,10 @@ class IndexedCollectionStore(store.CollectionStore):
 
     # -- transactions --------------------------------------------------------------------------
     def begin_transaction(self) -> None:
+        # Index definitions are replaced, never changed in place: a shallow copy puts them back.
         self._undo = {}
-        self._saved_indexes = copy.deepcopy(self.indexes)
-        self._saved_ttl_indexes = copy.deepcopy(self._ttl_indexes)
+        self._saved_indexes = dict(self.indexes)
+        self._saved_ttl_indexes = dict(self._ttl_indexes)
 
     def commit_transaction(self) -> None:
         self._undo = None
@@ -259,30 +263,28 @@ class IndexedCollectionStore(store.CollectionStore):
 
     def _narrowest(self, spec: Mapping) -> set | list | None:
         """The keys of the documents `spec` can match (a superset), or None when it names none."""
-        best: set | list | None = None
         if "_id" in spec:
             ids = _id_values(spec["_id"])
             if ids is not None:
-                best = list(dict.fromkeys(k for k in ids if not isinstance(k, Mapping) and k in self._documents))
+                return list(dict.fromkeys(k for k in ids if k in self._documents))
+        best: tuple[int, FieldIndex, list] | None = None
         for field, condition in spec.items():
-            if best is not None and len(best) <= 1:
-                break
-            if field == "$and" and isinstance(condition, list):
-                for part in condition:
-                    if isinstance(part, Mapping):
-                        narrowed = self._narrowest(part)
-                        if narrowed is not None and (best is None or len(narrowed) < len(best)):
-                            best = narrowed
-                continue
-            if field == "_id" or field.startswith("$") or "." in field:
+            if field.startswith("$") or "." in field:
                 continue
             values = _keyed_values(condition)
             if values is None:
                 continue
-            found = self._index_of(field).candidates(values)
-            if best is None or len(found) < len(best):
-                best = found
-        return best
+            index = self._index_of(field)
+            size = index.size(values)
+            if best is None or size < best[0]:
+                best = (size, index, values)
+        narrowest: set | list | None = best[1].candidates(best[2]) if best is not None else None
+        for part in spec.get("$and", ()) if isinstance(spec.get("$and"), list) else ():
+            if isinstance(part, Mapping) and (narrowest is None or len(narrowest) > 1):
+                narrowed = self._narrowest(part)
+                if narrowed is not None and (narrowest is None or len(narrowed) < len(narrowest)):
+                    narrowest = narrowed
+        return narrowest
 
     def candidates(self, spec: Any) -> list | None:
         """The documents `spec` may match, in natural order, when an index narrows them to fewer than
