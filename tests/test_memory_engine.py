@@ -7,6 +7,8 @@ in documents examined, never timed. The engine is the memory store's, so these t
 whatever store the suite runs on."""
 from __future__ import annotations
 
+import re
+
 import mongomock_ng
 import pytest
 from bson import ObjectId
@@ -60,6 +62,10 @@ def test_lookups_by_id_and_by_field_read_only_what_they_name(store, examined):
     examined[0] = 0
     assert store.db.p.find_one({"_id": 1234})["n"] == 1234
     assert examined[0] == 1
+    assert _names(store.db.p.find({"_id": re.compile("^12$")})) == []  # a regex is no key
+    store.db.p.insert_one({"_id": "k12", "n": "k12"})
+    assert _names(store.db.p.find({"_id": re.compile("^k1")})) == ["k12"]
+    assert _names(store.db.p.find({"_id": {"$in": [5, 5.0, "k12"]}})) == [5, "k12"]
     examined[0] = 0
     assert _names(store.db.p.find({"clinicId": A, "userId": "u777"})) == [777]
     assert examined[0] == 1

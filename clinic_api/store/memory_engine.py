@@ -66,9 +66,10 @@ def _keyed_values(condition: Any) -> list | None:
 
 
 def _id_values(condition: Any) -> list | None:
-    """The `_id`s an `_id` condition allows, when it names them: a plain value, `$eq`, `$in`."""
+    """The `_id`s an `_id` condition allows, when it names them: a value, `$eq`, `$in` (strings,
+    ObjectIds and numbers only: a regex, a date or a sub-document is left to mongomock's filter)."""
     def plain(value: Any) -> bool:
-        return not isinstance(value, (Mapping, list, tuple))
+        return isinstance(value, (str, ObjectId, int, float))
 
     if plain(condition):
         return [condition]
