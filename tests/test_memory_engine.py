@@ -54,6 +54,13 @@ def test_the_memory_store_is_built_on_the_engine(store):
     assert raw.database.get_collection("patients") is raw
 
 
+def test_an_upgrade_that_moves_what_the_engine_relies_on_fails_at_start(monkeypatch):
+    memory_engine.check_mongomock()
+    monkeypatch.delattr(mongomock_ng.collection.Collection, "_ensure_uniques")
+    with pytest.raises(ImportError, match=r"lacks what the memory store relies on: Collection\._ensure_uniques "):
+        memory_engine.check_mongomock()
+
+
 # -- lookups ----------------------------------------------------------------------------------------
 
 def test_lookups_by_id_and_by_field_read_only_what_they_name(store, examined):

@@ -42,17 +42,24 @@ from mongomock_ng import aggregate as pipelines
 from mongomock_ng.collection import Collection
 from mongomock_ng.filtering import filter_applies
 
-# The private parts of mongomock-ng this module overrides or calls: an upgrade that moves one fails
-# here, at start, rather than answering differently.
+# The private parts of mongomock-ng this module overrides or calls.
 _RELIED_ON = {Collection: ("_iter_documents", "_ensure_uniques", "_update_documents", "_compute_index_entries",
                            "_entries_overlap", "_store"),
               store.CollectionStore: ("begin_transaction", "commit_transaction", "abort_transaction",
                                       "_remove_expired_documents")}
-_missing = [f"{owner.__name__}.{name}" for owner, names in _RELIED_ON.items() for name in names
-            if not hasattr(owner, name)]
-if _missing:
-    raise ImportError(f"mongomock-ng {getattr(mongomock_ng, '__version__', '?')} lacks what the memory store "
-                      f"relies on: {', '.join(_missing)} (pyproject.toml pins the versions it was written for)")
+
+
+def check_mongomock() -> None:
+    """An upgrade of mongomock-ng that moves what this module relies on fails here, at import (so at
+    start), rather than answering differently."""
+    missing = [f"{owner.__name__}.{name}" for owner, names in _RELIED_ON.items() for name in names
+               if not hasattr(owner, name)]
+    if missing:
+        raise ImportError(f"mongomock-ng {getattr(mongomock_ng, '__version__', '?')} lacks what the memory store "
+                          f"relies on: {', '.join(missing)} (pyproject.toml pins the versions it was written for)")
+
+
+check_mongomock()
 
 _ABSENT = object()
 # Values a hash index holds: a query equal to one of these matches a stored value only if it is
