@@ -8,6 +8,8 @@ whatever store the suite runs on."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import mongomock_ng
 import pytest
@@ -59,6 +61,16 @@ def test_an_upgrade_that_moves_what_the_engine_relies_on_fails_at_start(monkeypa
     monkeypatch.delattr(mongomock_ng.collection.Collection, "_ensure_uniques")
     with pytest.raises(ImportError, match=r"lacks what the memory store relies on: Collection\._ensure_uniques "):
         memory_engine.check_mongomock()
+
+
+def test_the_other_stores_never_load_mongomock():
+    """The engine (and mongomock-ng under it) is loaded when a memory store is built, not before:
+    a service on MongoDB or SecantusDB starts without it."""
+    probe = ("import sys, clinic_api.app, clinic_api.store.tx, clinic_api.store.memory; "
+             "print(sorted(m for m in sys.modules if m.startswith('mongomock') or m.endswith('memory_engine')))")
+    ran = subprocess.run([sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip() == "[]"
 
 
 # -- lookups ----------------------------------------------------------------------------------------

@@ -96,12 +96,12 @@ def connect(settings: Settings, listeners: Sequence[pymongo.monitoring.CommandLi
     if settings.store == "memory":
         import mongomock_ng
 
+        from clinic_api.store import memory_engine
         from clinic_api.store.memory import SerialDatabase
-        from clinic_api.store.memory_engine import IndexedServerStore
 
-        memory: Any = mongomock_ng.MongoClient(tz_aware=True, _store=IndexedServerStore())
-
-        database: Any = SerialDatabase(memory[settings.database_name], settings.db_timeout_ms / 1000)
+        memory: Any = mongomock_ng.MongoClient(tz_aware=True, _store=memory_engine.IndexedServerStore())
+        database: Any = SerialDatabase(memory[settings.database_name], settings.db_timeout_ms / 1000,
+                                       collection=memory_engine.collection)
         return Store(database, memory, embedded=True, kind="memory",
                      where="process memory (lost at exit)", timeout_s=settings.db_timeout_ms / 1000)
     if settings.store == "local":

@@ -12,10 +12,9 @@ from __future__ import annotations
 import functools
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from clinic_api.errors import DATABASE_UNAVAILABLE, ServiceUnavailable
-from clinic_api.store import memory_engine
 
 LOCK = threading.RLock()
 
@@ -42,9 +41,10 @@ def turn(timeout_s: float) -> Iterator[None]:
 class SerialCollection:
     """A mongomock collection whose writes take their turn."""
 
-    def __init__(self, collection: Any, timeout_s: float) -> None:
+    def __init__(self, collection: Any, timeout_s: float, database: SerialDatabase) -> None:
         self._collection = collection
         self._timeout_s = timeout_s
+        self._database = database
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._collection, name)
@@ -59,19 +59,21 @@ class SerialCollection:
         return in_turn
 
     def __getitem__(self, name: str) -> SerialCollection:
-        return SerialCollection(memory_engine.collection(self._collection.database, f"{self._collection.name}.{name}"),
-                                self._timeout_s)
+        return self._database[f"{self._collection.name}.{name}"]
 
 
 class SerialDatabase:
-    """A mongomock database whose collections are SerialCollections."""
+    """A mongomock database whose collections are SerialCollections; `collection(database, name)`
+    gives the mongomock collection (the memory engine's, store/memory_engine.py)."""
 
-    def __init__(self, database: Any, timeout_s: float) -> None:
+    def __init__(self, database: Any, timeout_s: float,
+                 collection: Callable[[Any, str], Any] = lambda database, name: database[name]) -> None:
         self._database = database
         self._timeout_s = timeout_s
+        self._collection = collection
 
     def __getitem__(self, name: str) -> SerialCollection:
-        return SerialCollection(memory_engine.collection(self._database, name), self._timeout_s)
+        return SerialCollection(self._collection(self._database, name), self._timeout_s, self)
 
     def __getattr__(self, name: str) -> Any:
         if name == "get_collection":
