@@ -178,6 +178,16 @@ def test_a_unique_check_reads_only_the_documents_its_values_name(store, monkeypa
     assert compared[0] == 1
 
 
+def test_a_renamed_collection_keeps_its_documents_and_indexes(store):
+    db = store.db
+    db.empty.create_index([("k", 1)], name="K", unique=True)
+    db.full.insert_many([{"_id": 1, "k": "x"}, {"_id": 2, "k": "y"}])
+    db.empty.rename("renamed_empty")
+    db.full.rename("renamed_full")
+    assert "K" in db.renamed_empty.index_information()
+    assert [d["_id"] for d in db.renamed_full.find({"k": "y"})] == [2]
+
+
 # -- transactions ---------------------------------------------------------------------------------
 
 def test_an_aborted_transaction_puts_back_what_it_changed_in_place(store):

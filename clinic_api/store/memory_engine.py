@@ -14,7 +14,7 @@ store/client.py; nothing else of mongomock changes):
   time a query asks for that field, kept up to date by every write after. The index only narrows:
   each candidate is still matched by mongomock's own filter, so the answers are the same as a walk
   (`tests/test_memory_engine.py` compares them with plain mongomock-ng on random documents and
-  queries), in the same natural order.
+  queries), in the same natural order. The index itself: store/memory_index.py.
 - Unique checks compare a new or changed document with the documents its unique fields' values
   name, not with the whole collection; a document outside a partial index's filter is not checked
   (as MongoDB: it is not in that index).
@@ -33,14 +33,19 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import mongomock_ng
-from bson import ObjectId
 from mongomock_ng import DuplicateKeyError, helpers, store
 from mongomock_ng import aggregate as pipelines
 from mongomock_ng.collection import Collection
 from mongomock_ng.filtering import filter_applies
+
+from clinic_api.store.memory_index import ABSENT, FieldIndex, id_values, keyed_values, probe
+
+# Walking is as cheap as reading through an index once the candidates are this share of the
+# collection or more.
+WORTH_IT = 0.5
 
 # The private parts of mongomock-ng this module overrides or calls.
 _RELIED_ON = {Collection: ("_iter_documents", "_ensure_uniques", "_update_documents", "_compute_index_entries",
@@ -61,126 +66,6 @@ def check_mongomock() -> None:
 
 check_mongomock()
 
-_ABSENT = object()
-# Values a hash index holds: a query equal to one of these matches a stored value only if it is
-# the same value, or an array holding it (numbers, dates and the like are compared across types,
-# so they are not indexed and a query on them walks the collection as before).
-_KEYED = (str, ObjectId)
-# Walking is as cheap as reading through the index once the candidates are this share of the
-# collection or more.
-_WORTH_IT = 0.5
-
-
-def _keyed_values(condition: Any) -> list | None:
-    """The values a top-level condition requires the field to equal one of, when they are all keyed
-    values: `"x"`, `{"$eq": "x"}`, `{"$in": ["x", "y"]}`; None for any other condition."""
-    if isinstance(condition, _KEYED):
-        return [condition]
-    if isinstance(condition, Mapping) and len(condition) == 1:
-        (operator, operand), = condition.items()
-        if operator == "$eq" and isinstance(operand, _KEYED):
-            return [operand]
-        if operator == "$in" and isinstance(operand, (list, tuple)) and all(isinstance(v, _KEYED) for v in operand):
-            return list(operand)
-    return None
-
-
-def _id_values(condition: Any) -> list | None:
-    """The `_id`s an `_id` condition allows, when it names them: a value, `$eq`, `$in` (strings,
-    ObjectIds and numbers only: a regex, a date or a sub-document is left to mongomock's filter)."""
-    def plain(value: Any) -> bool:
-        return isinstance(value, (str, ObjectId, int, float))
-
-    if plain(condition):
-        return [condition]
-    if isinstance(condition, Mapping) and len(condition) == 1:
-        (operator, operand), = condition.items()
-        if operator == "$eq" and plain(operand):
-            return [operand]
-        if operator == "$in" and isinstance(operand, (list, tuple)) and all(plain(v) for v in operand):
-            return list(operand)
-    return None
-
-
-def _probe(document: Mapping, keys: list) -> dict:
-    """The indexed equalities a document's unique-index fields give: the documents they name are the
-    only ones its entries can clash with."""
-    probe: dict = {}
-    for field, _direction in keys:
-        value = document.get(field, _ABSENT) if "." not in field else _ABSENT
-        if isinstance(value, _KEYED):
-            probe[field] = value
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, _KEYED) for v in value):
-            probe[field] = {"$in": list(value)}
-    return probe
-
-
-class FieldIndex:
-    """Which documents may hold a keyed value (or an array holding it) in one top-level field.
-
-    `buckets[value]` holds the keys of the documents whose field is that value or an array holding
-    it; `loose` holds those whose field holds something a query could match in a way the buckets do
-    not capture (a sub-document, a nested array): they are candidates for every value."""
-
-    __slots__ = ("field", "buckets", "loose", "entries")
-
-    def __init__(self, field: str) -> None:
-        self.field = field
-        self.buckets: dict[Any, set] = {}
-        self.loose: set = set()
-        self.entries: dict[Any, tuple[tuple, bool]] = {}
-
-    @staticmethod
-    def keys_of(value: Any) -> tuple[tuple, bool]:
-        if value is _ABSENT:
-            return (), False
-        if isinstance(value, _KEYED):
-            return (value,), False
-        if isinstance(value, (list, tuple)):
-            keys, loose = [], False
-            for item in value:
-                if isinstance(item, _KEYED):
-                    keys.append(item)
-                elif isinstance(item, (Mapping, list, tuple)):
-                    loose = True
-            return tuple(keys), loose
-        return (), isinstance(value, Mapping)
-
-    def add(self, key: Any, document: Mapping) -> None:
-        keys, loose = self.keys_of(document.get(self.field, _ABSENT))
-        if not keys and not loose:
-            return
-        self.entries[key] = (keys, loose)
-        for value in keys:
-            self.buckets.setdefault(value, set()).add(key)
-        if loose:
-            self.loose.add(key)
-
-    def remove(self, key: Any) -> None:
-        entry = self.entries.pop(key, None)
-        if entry is None:
-            return
-        keys, loose = entry
-        for value in keys:
-            bucket = self.buckets.get(value)
-            if bucket is not None:
-                bucket.discard(key)
-                if not bucket:
-                    del self.buckets[value]
-        if loose:
-            self.loose.discard(key)
-
-    def size(self, values: list) -> int:
-        """How many candidates `candidates(values)` gives at most (without building them)."""
-        return len(self.loose) + sum(len(self.buckets.get(value, ())) for value in values)
-
-    def candidates(self, values: Iterable) -> set:
-        found = set(self.loose)
-        for value in values:
-            found.update(self.buckets.get(value, ()))
-        return found
-
-
 class IndexedCollectionStore(store.CollectionStore):
     """A collection's documents with hash indexes on the fields queried by equality, and an undo log
     while a transaction runs. Every change of `_documents` goes through `__setitem__`/`__delitem__`
@@ -199,10 +84,10 @@ class IndexedCollectionStore(store.CollectionStore):
     # -- writes --------------------------------------------------------------------------------
     def __setitem__(self, key: Any, document: Any) -> None:
         with self._rwlock.writer(), self._index_lock:
-            before = self._documents.get(key, _ABSENT)
+            before = self._documents.get(key, ABSENT)
             if self._undo is not None and key not in self._undo:
                 self._undo[key] = (before, self._order.get(key))
-            if before is _ABSENT:
+            if before is ABSENT:
                 self._order[key] = next(self._counter)
             else:
                 for index in self._fields.values():
@@ -248,7 +133,7 @@ class IndexedCollectionStore(store.CollectionStore):
             for key, (before, order) in undo.items():
                 for index in self._fields.values():
                     index.remove(key)
-                if before is _ABSENT:
+                if before is ABSENT:
                     self._documents.pop(key, None)
                     self._order.pop(key, None)
                     continue
@@ -267,10 +152,6 @@ class IndexedCollectionStore(store.CollectionStore):
         self._saved_indexes = None
         self._saved_ttl_indexes = None
 
-    @property
-    def in_transaction(self) -> bool:
-        return self._undo is not None
-
     # -- reads ---------------------------------------------------------------------------------
     def _index_of(self, field: str) -> FieldIndex:
         """The field's hash index, built on first use (call with the index lock held)."""
@@ -285,14 +166,14 @@ class IndexedCollectionStore(store.CollectionStore):
     def _narrowest(self, spec: Mapping) -> set | list | None:
         """The keys of the documents `spec` can match (a superset), or None when it names none."""
         if "_id" in spec:
-            ids = _id_values(spec["_id"])
+            ids = id_values(spec["_id"])
             if ids is not None:
                 return list(dict.fromkeys(k for k in ids if k in self._documents))
         best: tuple[int, FieldIndex, list] | None = None
         for field, condition in spec.items():
             if field.startswith("$") or "." in field:
                 continue
-            values = _keyed_values(condition)
+            values = keyed_values(condition)
             if values is None:
                 continue
             index = self._index_of(field)
@@ -318,7 +199,7 @@ class IndexedCollectionStore(store.CollectionStore):
             if not total:
                 return None
             keys = self._narrowest(spec)
-            if keys is None or len(keys) > total * _WORTH_IT:
+            if keys is None or len(keys) > total * WORTH_IT:
                 return None
             documents = self._documents
             return [documents[key] for key in sorted((k for k in keys if k in documents), key=self._order.__getitem__)]
@@ -333,7 +214,9 @@ class IndexedDatabaseStore(store.DatabaseStore):
             return created
 
     def rename(self, name: str, new_name: str) -> None:
-        moved = self._collections.pop(name, None) or IndexedCollectionStore(new_name)
+        moved = self._collections.pop(name, None)
+        if moved is None:  # (an empty store is falsy: it has a length)
+            moved = IndexedCollectionStore(new_name)
         moved.name = new_name
         self._collections[new_name] = moved
 
@@ -365,9 +248,12 @@ def _updating() -> Iterator[None]:
 class IndexedCollection(Collection):
     """A mongomock-ng collection reading through its store's indexes."""
 
-    def _iter_documents(self, filter):  # noqa: A002 - mongomock's name
+    def _candidates(self, spec: Any) -> list | None:
         collection_store = self._store
-        found = collection_store.candidates(filter) if isinstance(collection_store, IndexedCollectionStore) else None
+        return collection_store.candidates(spec) if isinstance(collection_store, IndexedCollectionStore) else None
+
+    def _iter_documents(self, filter):  # noqa: A002 - mongomock's name
+        found = self._candidates(filter)
         documents = (super()._iter_documents(filter) if found is None
                      else (document for document in found if filter_applies(filter, document)))
         if getattr(_copying, "depth", 0):
@@ -390,8 +276,7 @@ class IndexedCollection(Collection):
             mine = self._compute_index_entries(new_data, keys, index.get("sparse"))
             if mine is None:
                 continue
-            probe = _probe(new_data, keys)
-            found = collection_store.candidates(probe) if isinstance(collection_store, IndexedCollectionStore) else None
+            found = self._candidates(probe(new_data, keys))
             for document in (found if found is not None else collection_store.documents):
                 if document["_id"] == new_data.get("_id"):
                     continue
@@ -410,8 +295,8 @@ class IndexedCollection(Collection):
         if pipeline and isinstance(pipeline[0], Mapping) and isinstance(pipeline[0].get("$match"), Mapping):
             match = pipeline[0]["$match"]
             narrowing = {field: condition for field, condition in match.items()
-                         if field == "_id" and _id_values(condition) is not None
-                         or not field.startswith("$") and "." not in field and _keyed_values(condition) is not None}
+                         if field == "_id" and id_values(condition) is not None
+                         or not field.startswith("$") and "." not in field and keyed_values(condition) is not None}
             if narrowing:
                 return pipelines.process_pipeline(list(self.find(narrowing)), self.database, pipeline, session)
         return super().aggregate(pipeline, session=session, **kwargs)
