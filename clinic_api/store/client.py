@@ -99,11 +99,11 @@ def connect(settings: Settings, listeners: Sequence[pymongo.monitoring.CommandLi
         from clinic_api.store import memory_engine
         from clinic_api.store.memory import SerialDatabase
 
+        timeout_s = settings.db_timeout_ms / 1000
         memory: Any = mongomock_ng.MongoClient(tz_aware=True, _store=memory_engine.IndexedServerStore())
-        database: Any = SerialDatabase(memory[settings.database_name], settings.db_timeout_ms / 1000,
-                                       collection=memory_engine.collection)
-        return Store(database, memory, embedded=True, kind="memory",
-                     where="process memory (lost at exit)", timeout_s=settings.db_timeout_ms / 1000)
+        database: Any = SerialDatabase(memory[settings.database_name], timeout_s, collection=memory_engine.collection)
+        return Store(database, memory, embedded=True, kind="memory", where="process memory (lost at exit)",
+                     timeout_s=timeout_s)
     if settings.store == "local":
         uri = local_uri(settings)
         where = f"{os.path.abspath(settings.data_dir)} (SecantusDB at {uri})"

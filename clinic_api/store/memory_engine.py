@@ -41,7 +41,7 @@ from mongomock_ng import aggregate as pipelines
 from mongomock_ng.collection import Collection
 from mongomock_ng.filtering import filter_applies
 
-from clinic_api.store.memory_index import ABSENT, FieldIndex, id_values, keyed_values, probe
+from clinic_api.store.memory_index import ABSENT, FieldIndex, indexed_values, probe
 
 # Walking is as cheap as reading through an index once the candidates are this share of the
 # collection or more.
@@ -165,15 +165,12 @@ class IndexedCollectionStore(store.CollectionStore):
 
     def _narrowest(self, spec: Mapping) -> set | list | None:
         """The keys of the documents `spec` can match (a superset), or None when it names none."""
-        if "_id" in spec:
-            ids = id_values(spec["_id"])
-            if ids is not None:
-                return list(dict.fromkeys(k for k in ids if k in self._documents))
+        ids = indexed_values("_id", spec["_id"]) if "_id" in spec else None
+        if ids is not None:
+            return list(dict.fromkeys(k for k in ids if k in self._documents))
         best: tuple[int, FieldIndex, list] | None = None
         for field, condition in spec.items():
-            if field.startswith("$") or "." in field:
-                continue
-            values = keyed_values(condition)
+            values = indexed_values(field, condition) if field != "_id" else None
             if values is None:
                 continue
             index = self._index_of(field)
@@ -295,8 +292,7 @@ class IndexedCollection(Collection):
         if pipeline and isinstance(pipeline[0], Mapping) and isinstance(pipeline[0].get("$match"), Mapping):
             match = pipeline[0]["$match"]
             narrowing = {field: condition for field, condition in match.items()
-                         if field == "_id" and id_values(condition) is not None
-                         or not field.startswith("$") and "." not in field and keyed_values(condition) is not None}
+                         if indexed_values(field, condition) is not None}
             if narrowing:
                 return pipelines.process_pipeline(list(self.find(narrowing)), self.database, pipeline, session)
         return super().aggregate(pipeline, session=session, **kwargs)

@@ -52,6 +52,16 @@ def id_values(condition: Any) -> list | None:
     return None
 
 
+def indexed_values(field: str, condition: Any) -> list | None:
+    """What an indexed read may use of one top-level condition of a query: the `_id`s it names, or the
+    keyed values a plain (undotted) field must equal one of; None when no index serves it."""
+    if field == "_id":
+        return id_values(condition)
+    if field.startswith("$") or "." in field:
+        return None
+    return keyed_values(condition)
+
+
 def probe(document: Mapping, keys: list) -> dict:
     """The indexed equalities a document's unique-index fields give: the documents they name are the
     only ones its entries can clash with."""
